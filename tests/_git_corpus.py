@@ -27,6 +27,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autocodec.cid import CID
+
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 IDENT = "Ada Lovelace <ada@example.org> 1700000000 +0100"
 
@@ -34,6 +36,45 @@ IDENT = "Ada Lovelace <ada@example.org> 1700000000 +0100"
 def block_of(kind: str, body: bytes) -> bytes:
     """The whole object as git hashes it: ``"<kind> <size>\\0" + body``."""
     return f"{kind} {len(body)}\0".encode() + body
+
+
+def cat_objects(path: Path, oids: list[str] | None = None, *,
+                env: dict[str, str] | None = None) -> dict[str, tuple[str, bytes]]:
+    """The objects ``oids`` (every object where None) of the repository at ``path``, read with one
+    ``git cat-file --batch``: oid -> (kind, whole block), in the order asked."""
+    def git(*args: str, stdin: bytes | None = None) -> bytes:
+        return subprocess.run(["git", "-C", str(path), *args], input=stdin, capture_output=True, check=True,
+                              env=env).stdout
+
+    if oids is None:
+        oids = git("cat-file", "--batch-all-objects", "--batch-check=%(objectname)").decode().split()
+    batch = git("cat-file", "--batch", stdin="\n".join(oids).encode() + b"\n")
+    out: dict[str, tuple[str, bytes]] = {}
+    pos = 0
+    while pos < len(batch):
+        eol = batch.index(b"\n", pos)
+        oid, kind, size = batch[pos:eol].decode().split()
+        out[oid] = (kind, block_of(kind, batch[eol + 1 : eol + 1 + int(size)]))
+        pos = eol + 2 + int(size)
+    return out
+
+
+def one_commit(repo: Path, message: str, files: dict[str, str], *, name: str, email: str,
+               date: str) -> tuple[CID, bytes]:
+    """A new repository at ``repo`` with one commit of ``files`` (name: text), ``name`` <``email``>
+    its author and committer at ``date``: the commit's git-raw CID and its whole block, sha1-checked."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name,
+           "GIT_COMMITTER_EMAIL": email, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    for rel, text in files.items():
+        (repo / rel).write_text(text)
+    subprocess.run(["git", "-C", str(repo), "add", "."], check=True, env=env)
+    subprocess.run(["git", "-C", str(repo), "commit", "-qm", message], check=True, env=env)
+    oid = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True, capture_output=True,
+                         text=True).stdout.strip()
+    kind, block = cat_objects(repo, [oid])[oid]
+    assert kind == "commit" and hashlib.sha1(block).hexdigest() == oid
+    return CID.build(0x78, b"\x11\x14" + bytes.fromhex(oid)), block
 
 
 def go_lossy(b: bytes) -> str:
@@ -91,19 +132,10 @@ class Git:
 
     def objects(self) -> dict[str, tuple[str, bytes]]:
         """Every object of the repository: oid -> (kind, whole block), sha1-checked."""
-        listed = self("cat-file", "--batch-all-objects", "--batch-check=%(objectname)").decode().split()
-        batch = self("cat-file", "--batch", stdin="\n".join(listed).encode() + b"\n")
-        out: dict[str, tuple[str, bytes]] = {}
-        pos = 0
-        while pos < len(batch):
-            eol = batch.index(b"\n", pos)
-            oid, kind, size = batch[pos:eol].decode().split()
-            body = batch[eol + 1 : eol + 1 + int(size)]
-            pos = eol + 2 + int(size)
-            block = block_of(kind, body)
+        out = cat_objects(self.path, env=self.env)
+        for oid, (_, block) in out.items():
             if hashlib.sha1(block).hexdigest() != oid:
                 raise AssertionError(f"{oid}: block does not hash to its id")
-            out[oid] = (kind, block)
         return out
 
 

@@ -34,7 +34,7 @@ import pytest
 
 from autocodec.loader._adapters import Codec
 from tests._cli import run_cli
-from tests._git_corpus import Corpus, block_of, build_corpus
+from tests._git_corpus import Corpus, block_of, build_corpus, cat_objects
 from tests._git_kubo_compare import WASM, KeptAliveRpc, as_json, as_reference, cbor_raw, cid_of, compare, kubo_answer, tree_raw
 from tests._kubo import KuboRepo
 
@@ -58,15 +58,7 @@ def own_history(limit: int) -> dict[str, tuple[str, bytes]]:
     oids = sorted({line.split()[0] for line in listing.stdout.decode().splitlines() if line})
     if listing.returncode or not oids:
         return {}
-    batch = subprocess.run(["git", "-C", str(REPO), "cat-file", "--batch"], input="\n".join(oids).encode() + b"\n",
-                           capture_output=True, check=True).stdout
-    out, pos = {}, 0
-    while pos < len(batch):
-        eol = batch.index(b"\n", pos)
-        oid, kind, size = batch[pos:eol].decode().split()
-        out[oid] = (kind, block_of(kind, batch[eol + 1 : eol + 1 + int(size)]))
-        pos = eol + 2 + int(size)
-    return out
+    return cat_objects(REPO, oids)
 
 
 @pytest.fixture(scope="module")

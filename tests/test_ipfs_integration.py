@@ -7,10 +7,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import subprocess
 import time
 from pathlib import Path
 
@@ -19,6 +16,7 @@ import pytest
 from autocodec import CID
 from autocodec.sources import NodeSource
 from tests._cli import run_cli
+from tests._git_corpus import one_commit
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
@@ -27,21 +25,9 @@ ETH = REPO / "fixtures" / "eth"
 GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
 
 
-def _git_commit_block(tmp: Path) -> tuple[CID, bytes, str]:
-    repo = tmp / "repo"
-    env = {**os.environ, "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.org", "GIT_COMMITTER_NAME": "Ada",
-           "GIT_COMMITTER_EMAIL": "ada@example.org", "GIT_AUTHOR_DATE": "1700000000 +0100",
-           "GIT_COMMITTER_DATE": "1700000000 +0100"}
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    (repo / "README").write_text("over IPFS\n")
-    subprocess.run(["git", "-C", str(repo), "add", "."], check=True, env=env)
-    subprocess.run(["git", "-C", str(repo), "commit", "-qm", "from the node"], check=True, env=env)
-    oid = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True, capture_output=True,
-                         text=True).stdout.strip()
-    body = subprocess.run(["git", "-C", str(repo), "cat-file", "commit", oid], check=True, capture_output=True).stdout
-    block = b"commit %d\x00" % len(body) + body
-    assert hashlib.sha1(block).hexdigest() == oid
-    return CID.build(0x78, b"\x11\x14" + bytes.fromhex(oid)), block, oid
+def _git_commit_block(tmp: Path) -> tuple[CID, bytes]:
+    return one_commit(tmp / "repo", "from the node", {"README": "over IPFS\n"}, name="Ada", email="ada@example.org",
+                      date="1700000000 +0100")
 
 
 def _eth_block(name: str) -> tuple[CID, bytes, dict]:
@@ -65,7 +51,7 @@ def _publish_git_raw_set(publisher: Path, set_name: str, key: str, node: str) ->
 
 
 def test_fresh_home_with_only_node_decodes_git_and_eth_blocks(ipfs_node, tmp_path: Path) -> None:
-    git_cid, git_block, _oid = _git_commit_block(tmp_path)
+    git_cid, git_block = _git_commit_block(tmp_path)
     eth_cid, eth_block, _info = _eth_block("mainnet-17034870-shanghai.rlp")
     NodeSource(ipfs_node.api_url).put_blocks([(git_cid, git_block), (eth_cid, eth_block)])
 
@@ -92,7 +78,7 @@ def test_publish_set_to_node_pin_it_from_a_second_home_and_follow_ipns(ipfs_node
     pins = NodeSource(node).pins()
     assert CID.parse(index_cid) in pins and len(pins) >= 3  # the index, and every block of the set itself
 
-    git_cid, git_block, _ = _git_commit_block(tmp_path)
+    git_cid, git_block = _git_commit_block(tmp_path)
     NodeSource(node).put_blocks([(git_cid, git_block)])
 
     # A second, fresh home with no default set: everything (set, manifest, module) comes from the node.

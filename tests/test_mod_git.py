@@ -24,6 +24,7 @@ import pytest
 
 from autocodec.cid import CID
 from autocodec.errors import AutocodecError, GuestError, InvalidBlock, SandboxError
+from tests._git_corpus import EMPTY_TREE, block_of, cat_objects
 
 from .conftest import FIXTURES, WASM_SRC
 
@@ -38,16 +39,11 @@ SIG = (
     "=abcd\n"
     "-----END PGP SIGNATURE-----"
 )
-EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 SUBMODULE = "deadbeef" * 5
 
 
 def link(oid: str) -> CID:
     return CID.build(GIT_RAW, b"\x11\x14" + bytes.fromhex(oid))
-
-
-def block_of(kind: str, body: bytes) -> bytes:
-    return f"{kind} {len(body)}\0".encode() + body
 
 
 # --- the repository ---------------------------------------------------------------------------
@@ -629,17 +625,7 @@ def test_this_projects_own_history(codec) -> None:
     oids = [line.split()[0] for line in listing.stdout.decode().splitlines() if line][:600]
     if listing.returncode or not oids:
         pytest.skip("not a git checkout")
-    batch = subprocess.run(
-        ["git", "-C", str(root), "cat-file", "--batch"], input="\n".join(oids).encode() + b"\n",
-        capture_output=True, check=True,
-    ).stdout
-    blocks, pos = [], 0
-    while pos < len(batch):
-        eol = batch.index(b"\n", pos)
-        oid, kind, size = batch[pos:eol].decode().split()
-        body = batch[eol + 1 : eol + 1 + int(size)]
-        pos = eol + 2 + int(size)
-        blocks.append((oid, block_of(kind, body)))
+    blocks = [(oid, block) for oid, (_, block) in cat_objects(root, oids).items()]
     decoded = codec.decode_many([b for _, b in blocks])
     for (oid, block), value in zip(blocks, decoded):
         assert hashlib.sha1(block).hexdigest() == oid

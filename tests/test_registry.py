@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -32,6 +30,7 @@ from autocodec.registry._publish import VectorsFailed
 from autocodec.registry._selfdescribing import ENVELOPE_CODEC, wrap
 from autocodec.verify import KeyRing
 from tests._cli import run_cli
+from tests._git_corpus import one_commit
 from tests._wasm_tools import with_meta
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,21 +39,11 @@ GIT_RAW = WASM / "git-raw" / "git-raw.wasm"
 
 
 def _git_object(tmp: Path) -> tuple[CID, bytes, Path]:
-    repo = tmp / "repo"
-    env = {**os.environ, "GIT_AUTHOR_NAME": "Grace", "GIT_AUTHOR_EMAIL": "g@example.org",
-           "GIT_COMMITTER_NAME": "Grace", "GIT_COMMITTER_EMAIL": "g@example.org",
-           "GIT_AUTHOR_DATE": "1600000000 -0500", "GIT_COMMITTER_DATE": "1600000000 -0500"}
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    (repo / "x").write_text("x\n")
-    subprocess.run(["git", "-C", str(repo), "add", "."], check=True, env=env)
-    subprocess.run(["git", "-C", str(repo), "commit", "-qm", "registry test"], check=True, env=env)
-    oid = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True, capture_output=True,
-                         text=True).stdout.strip()
-    body = subprocess.run(["git", "-C", str(repo), "cat-file", "commit", oid], check=True, capture_output=True).stdout
-    block = b"commit %d\x00" % len(body) + body
+    cid, block = one_commit(tmp / "repo", "registry test", {"x": "x\n"}, name="Grace", email="g@example.org",
+                            date="1600000000 -0500")
     path = tmp / "commit.obj"
     path.write_bytes(block)
-    return CID.build(0x78, b"\x11\x14" + bytes.fromhex(oid)), block, path
+    return cid, block, path
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from autocodec.loader._adapters import Codec
-from tests._git_corpus import EMPTY_TREE, Git, _base_env, block_of
+from tests._git_corpus import EMPTY_TREE, Git, _base_env, cat_objects
 from tests._kubo import KuboRepo
 from tests._git_kubo_compare import WASM, compare
 
@@ -50,24 +50,6 @@ def codec() -> Codec:
     return Sandbox().load(WASM.read_bytes()).codec()
 
 
-def _batch(path: Path, oids: list[str]) -> dict[str, tuple[str, bytes]]:
-    data = subprocess.run(["git", "-C", str(path), "cat-file", "--batch"], input="\n".join(oids).encode() + b"\n",
-                          capture_output=True, check=True).stdout
-    out, pos = {}, 0
-    while pos < len(data):
-        eol = data.index(b"\n", pos)
-        oid, kind, size = data[pos:eol].decode().split()
-        out[oid] = (kind, block_of(kind, data[eol + 1 : eol + 1 + int(size)]))
-        pos = eol + 2 + int(size)
-    return out
-
-
-def _all_objects(path: Path) -> dict[str, tuple[str, bytes]]:
-    listed = subprocess.run(["git", "-C", str(path), "cat-file", "--batch-all-objects", "--batch-check=%(objectname)"],
-                            capture_output=True, check=True).stdout.decode().split()
-    return _batch(path, listed)
-
-
 def _go_ipld_git_testdata(tmp: Path) -> dict[str, tuple[str, bytes]]:
     gomodcache = os.environ.get("GOMODCACHE") or str(Path(os.environ.get("GOPATH", Path.home() / "go")) / "pkg" / "mod")
     found = sorted(glob.glob(f"{gomodcache}/github.com/ipfs/go-ipld-git@*/testdata.tar.gz"))
@@ -75,7 +57,7 @@ def _go_ipld_git_testdata(tmp: Path) -> dict[str, tuple[str, bytes]]:
         return {}
     with tarfile.open(found[-1]) as tar:
         tar.extractall(tmp / "go-ipld-git", filter="data")
-    return _all_objects(tmp / "go-ipld-git")
+    return cat_objects(tmp / "go-ipld-git")
 
 
 def _own_history() -> dict[str, tuple[str, bytes]]:
@@ -87,7 +69,7 @@ def _own_history() -> dict[str, tuple[str, bytes]]:
         return {}
     oids = listed.stdout.decode().split() + [line.split()[0] for line in tags.stdout.decode().splitlines()
                                              if line.endswith(" tag")]
-    return _batch(REPO, sorted(set(oids)))
+    return cat_objects(REPO, sorted(set(oids)))
 
 
 def _made_here(root: Path) -> tuple[dict[str, tuple[str, bytes]], dict[str, str]]:
@@ -206,7 +188,7 @@ def test_other_repositories_agree_with_kubo(codec: Codec, kubo_node: KuboRepo) -
         pytest.skip("AUTOCODEC_TEST_GIT_REPOS names no repository")
     objects: dict[str, tuple[str, bytes]] = {}
     for path in paths:
-        objects.update(_all_objects(path))
+        objects.update(cat_objects(path))
     tally = compare(objects, codec, kubo_node)
     print("\ngit-raw vs Kubo, other repositories:", dict(sorted(tally.items())))
     assert tally["decoded"] == len(objects)
