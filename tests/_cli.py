@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import os
 import re
+import resource
+import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,37 @@ def run_cli(home: Path, *args: str, check: bool = True, stdin: bytes | None = No
     if check and proc.returncode != 0:
         raise AssertionError(f"autocodec {' '.join(args)} exited {proc.returncode}: {proc.stderr.decode()}")
     return proc
+
+
+def file_size_limited(max_bytes: int, sigxfsz: signal.Handlers = signal.SIG_DFL) -> Callable[[], None]:
+    """A ``preexec_fn``: the child's file size limit (``RLIMIT_FSIZE``) at ``max_bytes``, its SIGXFSZ
+    ``sigxfsz`` (by default as a shell leaves it, killing; CPython ignores it at start-up)."""
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, sigxfsz)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
+
+    return apply
+
+
+def run_cli_limited(home: Path, *args: str, max_bytes: int,
+                    sigxfsz: signal.Handlers = signal.SIG_DFL) -> subprocess.CompletedProcess[bytes]:
+    """``run_cli`` (unchecked) in a child under a file size limit of ``max_bytes`` (``file_size_limited``)."""
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "autocodec", *args], env=env, capture_output=True, timeout=120,
+                          preexec_fn=file_size_limited(max_bytes, sigxfsz))
+
+
+def file_size_limit_line(proc: subprocess.CompletedProcess[bytes], limit: int) -> str:
+    """The one line of a ``FileSizeLimit`` refusal under ``limit``, after asserting its shape: exit 1
+    (not killed by SIGXFSZ), no traceback, the limit named with the shell's word for it, and none of
+    the advice for a full disk or a folder not writable."""
+    err = proc.stderr.decode(errors="replace")
+    assert proc.returncode == 1, (proc.returncode, err)  # -25 would be killed by SIGXFSZ
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("autocodec: FileSizeLimit: "), err  # was: StoreError "disk I/O error", StorageFull, ConfigError
+    assert f"file size limit of {limit} bytes" in err and "(the shell's ulimit, RLIMIT_FSIZE)" in err, err
+    assert "free disk space" not in err and "is writable" not in err, err
+    return err
 
 
 def refusal_line(status: int, out: bytes, err: str, usage: bool = False) -> str:

@@ -7,41 +7,19 @@ limit in a child process (SIGXFSZ ignored, as Python itself ignores it), checks 
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests._cli import run_cli
-
-
-def _limited(max_bytes: int) -> Callable[[], None]:
-    def apply() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
-
-    return apply
+from tests._cli import file_size_limit_line, file_size_limited, run_cli, run_cli_limited
 
 
 def _cli(home: Path, *args: str, max_bytes: int) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "autocodec", *args], env=env, capture_output=True, timeout=120,
-                          preexec_fn=_limited(max_bytes))
-
-
-def _size_limit_line(proc: subprocess.CompletedProcess[bytes], limit: int) -> str:
-    err = proc.stderr.decode(errors="replace")
-    assert proc.returncode == 1, err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    assert err.startswith("autocodec: FileSizeLimit: "), err  # was: StoreError "disk I/O error", or StorageFull
-    assert f"file size limit of {limit} bytes" in err and "(the shell's ulimit, RLIMIT_FSIZE)" in err, err
-    assert "free disk space" not in err, err
-    return err
+    return run_cli_limited(home, *args, max_bytes=max_bytes, sigxfsz=signal.SIG_IGN)
 
 
 def _intact(home: Path) -> None:
@@ -55,7 +33,7 @@ def _intact(home: Path) -> None:
 @pytest.mark.parametrize("limit", [0, 4096, 100_000, 1_000_000])
 def test_init_past_the_file_size_limit_is_file_size_limit(tmp_path: Path, limit: int) -> None:
     home = tmp_path / "home"
-    _size_limit_line(_cli(home, "init", max_bytes=limit), limit)
+    file_size_limit_line(_cli(home, "init", max_bytes=limit), limit)
     _intact(home)
     run_cli(home, "init")  # the rerun completes the home
     _intact(home)
@@ -69,7 +47,7 @@ def test_add_past_the_file_size_limit_keeps_what_was_stored(tmp_path: Path) -> N
     big = tmp_path / "big"
     big.write_bytes(os.urandom(6 << 20))
     limit = (home / "store.sqlite").stat().st_size + (1 << 20)  # the store may grow by 1 MiB, not 6
-    _size_limit_line(_cli(home, "add", "-Q", str(big), max_bytes=limit), limit)
+    file_size_limit_line(_cli(home, "add", "-Q", str(big), max_bytes=limit), limit)
     _intact(home)
     assert run_cli(home, "cat", kept).stdout == b"kept\n"
     run_cli(home, "add", "-Q", str(big))  # and without the limit it is stored
@@ -83,7 +61,7 @@ def test_a_read_that_cannot_make_the_shared_index_says_file_size_limit(tmp_path:
     (tmp_path / "f").write_bytes(b"x")
     cid = run_cli(home, "add", "-Q", str(tmp_path / "f")).stdout.decode().strip()
     assert not (home / "store.sqlite-shm").exists()  # the last connection removed it
-    _size_limit_line(_cli(home, "block", "stat", cid, max_bytes=16384), 16384)
+    file_size_limit_line(_cli(home, "block", "stat", cid, max_bytes=16384), 16384)
     assert run_cli(home, "block", "stat", cid).stdout.decode().startswith(f"Key: {cid}\n")
 
 
@@ -107,7 +85,7 @@ def test_only_a_write_near_a_finite_limit_is_taken_for_it(tmp_path: Path, code: 
     db = tmp_path / "store.sqlite"
     db.write_bytes(b"\0" * size)
     proc = subprocess.run([sys.executable, "-c", _PROBE, str(code), str(db)], capture_output=True, timeout=60,
-                          preexec_fn=None if limit is None else _limited(limit))
+                          preexec_fn=None if limit is None else file_size_limited(limit, signal.SIG_IGN))
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stdout.decode().strip() == said
 

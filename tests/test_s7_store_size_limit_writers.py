@@ -15,10 +15,9 @@ import errno
 import os
 import resource
 import shutil
-import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,23 +26,9 @@ import pytest
 from autocodec.bao._blobs import BlobStore
 from autocodec.errors import ConfigError, FileSizeLimit, StoreError
 from autocodec.verify._keyring import _write_error
-from tests._cli import run_cli
+from tests._cli import file_size_limit_line, run_cli, run_cli_limited
 
 pytestmark = pytest.mark.slow
-
-
-def _limited(max_bytes: int) -> Callable[[], None]:
-    def apply() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # as a shell leaves it: autocodec must not be killed
-        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
-
-    return apply
-
-
-def _cli(home: Path, *args: str, max_bytes: int) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "autocodec", *args], env=env, capture_output=True, timeout=120,
-                          preexec_fn=_limited(max_bytes))
 
 
 def _one_line(proc: subprocess.CompletedProcess[bytes], kind: str) -> str:
@@ -51,13 +36,6 @@ def _one_line(proc: subprocess.CompletedProcess[bytes], kind: str) -> str:
     assert proc.returncode == 1, (proc.returncode, err)  # -25 would be killed by SIGXFSZ
     assert err.count("\n") == 1 and "Traceback" not in err, err
     assert err.startswith(f"autocodec: {kind}: "), err
-    return err
-
-
-def _size_limit_line(proc: subprocess.CompletedProcess[bytes], limit: int) -> str:
-    err = _one_line(proc, "FileSizeLimit")  # was StorageFull (blob) or ConfigError (key)
-    assert f"file size limit of {limit} bytes" in err and "(the shell's ulimit, RLIMIT_FSIZE)" in err, err
-    assert "free disk space" not in err and "is writable" not in err, err
     return err
 
 
@@ -74,12 +52,12 @@ def test_bao_add_past_the_file_size_limit_leaves_no_part_and_the_store_works(hom
     big = tmp_path / "big"
     big.write_bytes(os.urandom(3 << 20))
     limit = 1 << 20
-    err = _size_limit_line(_cli(home, "bao", "add", str(big), max_bytes=limit), limit)
+    err = file_size_limit_line(run_cli_limited(home, "bao", "add", str(big), max_bytes=limit), limit)
     assert f"cannot store a blob in {home / 'bao'}: File too large" in err, err
     assert sorted(p.name for p in (home / "bao").iterdir()) == [f"{kept}.bao"]  # no .part, no cut blob
     assert run_cli(home, "bao", "cat", kept).stdout == (tmp_path / "small").read_bytes()
     (tmp_path / "other").write_bytes(os.urandom(20_000))  # the same limit still takes a blob that fits
-    other = _cli(home, "bao", "add", str(tmp_path / "other"), max_bytes=limit)
+    other = run_cli_limited(home, "bao", "add", str(tmp_path / "other"), max_bytes=limit)
     assert other.returncode == 0, other.stderr.decode()
     cid = run_cli(home, "bao", "add", str(big)).stdout.decode().strip()  # and without it the big one
     assert run_cli(home, "bao", "cat", cid).stdout == big.read_bytes()
@@ -88,7 +66,7 @@ def test_bao_add_past_the_file_size_limit_leaves_no_part_and_the_store_works(hom
 @pytest.mark.parametrize("limit", [0, 100])
 def test_key_gen_past_the_file_size_limit_leaves_no_key_file(home: Path, limit: int) -> None:
     run_cli(home, "key", "gen", "alice")
-    err = _size_limit_line(_cli(home, "key", "gen", "bob", max_bytes=limit), limit)
+    err = file_size_limit_line(run_cli_limited(home, "key", "gen", "bob", max_bytes=limit), limit)
     assert f"cannot write key 'bob' in {home / 'keys'}" in err, err
     assert sorted(p.name for p in (home / "keys").iterdir()) == ["alice.did", "alice.pem"]
     assert run_cli(home, "key", "list").stdout.decode().count("\n") == 1
