@@ -36,14 +36,9 @@ def _node(links: list[CID]) -> tuple[CID, bytes]:
     return cid_for(data, "dag-cbor"), data
 
 
-def test_the_pin_walk_reads_no_imported_block_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    """Before, every block of the DAG was read from the store and hashed again after the import
-    had just verified it (1,031 gets of a 256 MiB file)."""
-    leaves = _leaves(40)
-    mid = _node([c for c, _ in leaves[:20]])
-    root = _node([mid[0], *(c for c, _ in leaves[20:])])
-    car = _car(tmp_path / "dag.car", root[0], [root, mid, *leaves])
+@pytest.fixture
+def read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[CID]:
+    """The CIDs every ``BlockStore.get`` reads, in order, for an in-process run on ``tmp_path/home``."""
     monkeypatch.setenv("AUTOCODEC_HOME", str(tmp_path / "home"))
     read: list[CID] = []
     real_get = BlockStore.get
@@ -53,6 +48,17 @@ def test_the_pin_walk_reads_no_imported_block_back(tmp_path: Path, monkeypatch: 
         return real_get(self, cid)
 
     monkeypatch.setattr(BlockStore, "get", counted_get)
+    return read
+
+
+def test_the_pin_walk_reads_no_imported_block_back(tmp_path: Path, read: list[CID],
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Before, every block of the DAG was read from the store and hashed again after the import
+    had just verified it (1,031 gets of a 256 MiB file)."""
+    leaves = _leaves(40)
+    mid = _node([c for c, _ in leaves[:20]])
+    root = _node([mid[0], *(c for c, _ in leaves[20:])])
+    car = _car(tmp_path / "dag.car", root[0], [root, mid, *leaves])
     assert main(["dag", "import", str(car)]) == 0
     assert capsys.readouterr().out == f"Pinned root\t{root[0]}\tsuccess\n"
     assert read == []
@@ -94,7 +100,7 @@ def test_a_root_whose_dag_cannot_be_walked_still_fails(tmp_path: Path, case: str
     assert "Traceback" not in err and not proc.stdout
 
 
-def test_a_block_of_more_links_than_the_bound_is_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_a_block_of_more_links_than_the_bound_is_read_back(tmp_path: Path, read: list[CID],
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     """The links kept for the walk are bounded in links, not only in blocks: one block may hold
     hundreds of thousands (~120 bytes each in memory). A root of 300,000 links (one identity CID
@@ -107,15 +113,6 @@ def test_a_block_of_more_links_than_the_bound_is_read_back(tmp_path: Path, monke
     assert 300_000 > MAX_IMPORTED_LINKS and len(root[1]) < 4 << 20
     small = _node([empty])
     car = _car(tmp_path / "wide.car", root[0], [root, small])
-    monkeypatch.setenv("AUTOCODEC_HOME", str(tmp_path / "home"))
-    read: list[CID] = []
-    real_get = BlockStore.get
-
-    def counted_get(self: BlockStore, cid: CID) -> bytes:
-        read.append(cid)
-        return real_get(self, cid)
-
-    monkeypatch.setattr(BlockStore, "get", counted_get)
     assert main(["dag", "import", "--allow-big-block", str(car)]) == 0
     assert capsys.readouterr().out == f"Pinned root\t{root[0]}\tsuccess\n"
     assert root[0] in read
