@@ -28,21 +28,30 @@ def _node(url: str) -> NodeSource:
 
 @pytest.mark.parametrize("body", [b'{"Keys": 0}', b'', b'{}', b'{"Keys": null}', b'{"Keys": false}', b'{"Keys": ""}',
                                   b'[]', b'null', b'{"Other": []}',
-                                  b'{"Keys": [{"Name": "a", "Id": "k"}]}\n{"Keys": [{"Name": "b", "Id": "k"}]}\n'],
+                                  b'{"Keys": [{"Name": "a", "Id": "k"}]}\n{"Keys": [{"Name": "b", "Id": "k"}]}\n',
+                                  # the right syntax, another shape: the node's fault, never a TypeError traceback
+                                  b'{"Keys": 5}', b'{"Keys": true}', b'{"Keys": "self"}', b'{"Keys": {"self": 1}}',
+                                  b'{"Keys": [{"Name": 7}]}', b'{"Keys": [{"Id": "k51"}]}', b'{"Keys": ["self"]}'],
                          ids=["zero", "empty-body", "empty-object", "null", "false", "empty-text", "empty-array",
-                              "json-null", "no-keys-field", "two-objects"])
+                              "json-null", "no-keys-field", "two-objects",
+                              "number", "bool", "text", "map", "name-number", "no-name", "list-of-text"])
 def test_an_answer_kubo_never_sends_is_not_an_empty_key_list(body: bytes) -> None:
     with Peer(answer("200 OK", "application/json", body)) as peer:
         with pytest.raises(FetchError, match="key/list answered something that is not a key list"):
             _node(peer.url).key_names()
 
 
-def test_kubos_answer_byte_for_byte_reads() -> None:
-    body = b'{"Keys":[{"Name":"self","Id":"k51qzi5uqu5dl1yuwhg9dfq1ljvzzk8oy29la6381hn67qz7tnwbj2f994b1ly"}]}\n'
+@pytest.mark.parametrize(("body", "names"), [
+    (b'{"Keys":[{"Name":"self","Id":"k51qzi5uqu5dl1yuwhg9dfq1ljvzzk8oy29la6381hn67qz7tnwbj2f994b1ly"}]}\n', {"self"}),
+    (b'{"Keys": [{"Name": "self", "Id": "k51a"}, {"Name": "set", "Id": "k51b"}]}', {"self", "set"}),
+], ids=["byte-for-byte", "two-keys"])
+def test_kubos_answer_reads(body: bytes, names: set[str]) -> None:
     with Peer(answer("200 OK", "application/json", body)) as peer:
-        assert _node(peer.url).key_names() == {"self"}
+        assert _node(peer.url).key_names() == names
 
 
-def test_a_fresh_kubo_node_names_self(kubo_node) -> None:  # noqa: ANN001
-    """The real node's answer, whatever keys other tests gave it: ``self`` is always there."""
-    assert "self" in NodeSource(kubo_node.api_multiaddr).key_names()
+def test_key_names_of_a_real_kubo_node(kubo_node) -> None:  # noqa: ANN001
+    """The real node's answer, whatever keys other tests gave it: ``self`` is always there, and a
+    key generated on it is listed."""
+    kubo_node.ipfs("key", "gen", "review-sandbox")
+    assert {"self", "review-sandbox"} <= NodeSource(kubo_node.api_multiaddr).key_names()
