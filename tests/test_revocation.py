@@ -9,12 +9,14 @@ one module leaves the others serving. Real modules, real keys, real homes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -185,43 +187,55 @@ def test_polling_the_trust_epoch_never_waits_for_a_writer(world: TrustWorld) -> 
         assert rt.trust.epoch() == before + 1
 
 
+@contextlib.contextmanager
+def _calling(rt: Runtime, uses: dict[str, Callable[[Runtime], Any]], names: list[str],
+             count: int) -> Iterator[list[tuple[float, str, str]]]:
+    """``count`` threads call ``uses`` on ``rt`` in a loop (thread n the use ``names[n % len(names)]``)
+    until the block ends: each call's start, name and outcome ("ok", "refused" for ``Untrusted``,
+    else the error); every thread must have ended a little after."""
+    events: list[tuple[float, str, str]] = []
+    stop = threading.Event()
+
+    def work(n: int) -> None:
+        name = names[n % len(names)]
+        while not stop.is_set():
+            started = time.monotonic()  # a call takes its generation when it starts
+            try:
+                uses[name](rt)
+                events.append((started, name, "ok"))
+            except Untrusted:
+                events.append((started, name, "refused"))
+            except Exception as exc:  # noqa: BLE001 - recorded, then asserted absent
+                events.append((started, name, f"{type(exc).__name__}: {exc}"))
+
+    threads = [threading.Thread(target=work, args=(n,), daemon=True) for n in range(count)]
+    for t in threads:
+        t.start()
+    try:
+        yield events
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads), "a worker is stuck"
+
+
 def test_concurrent_calls_see_a_revocation_within_the_poll_interval_and_nothing_else(world: TrustWorld) -> None:
     """Four threads decode, hash and chunk in a loop while another connection revokes the
     publisher: calls well before the revocation succeed, none started later than the poll
     interval after it succeeds, and the only failure is NotTrusted (no other error)."""
-    import threading
-
     uses = _uses(world)
     names = ["codec", "hasher (new block)", "chunker", "crypto"]
-    events: list[tuple[float, str, str]] = []
-    stop = threading.Event()
     with Runtime(world.user_home) as rt:
         for name in names:
             uses[name](rt)
-
-        def work(name: str) -> None:
-            while not stop.is_set():
-                started = time.monotonic()  # a call takes its generation when it starts
-                try:
-                    uses[name](rt)
-                    events.append((started, name, "ok"))
-                except Untrusted:
-                    events.append((started, name, "refused"))
-                except Exception as exc:  # noqa: BLE001 - recorded, then asserted absent
-                    events.append((started, name, f"{type(exc).__name__}: {exc}"))
-
-        threads = [threading.Thread(target=work, args=(n,)) for n in names]
-        for t in threads:
-            t.start()
-        time.sleep(0.4)
-        with TrustStore.open(world.user_home) as other:
-            before = time.monotonic()
-            other.revoke(world.publisher_did, "test")
-            revoked_at = time.monotonic()
-        time.sleep(0.6)
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
+        with _calling(rt, uses, names, len(names)) as events:
+            time.sleep(0.4)
+            with TrustStore.open(world.user_home) as other:
+                before = time.monotonic()
+                other.revoke(world.publisher_did, "test")
+                revoked_at = time.monotonic()
+            time.sleep(0.6)
     assert {outcome for _, _, outcome in events} <= {"ok", "refused"}, [e for e in events if e[2] not in ("ok", "refused")][:3]
     assert all(outcome == "ok" for t, _, outcome in events if t < before - 0.2)  # well before: all served
     late = [(t - revoked_at, name) for t, name, outcome in events if outcome == "ok" and t > revoked_at + TRUST_POLL_S]
@@ -238,41 +252,18 @@ def test_a_revocation_through_the_runtimes_own_trust_store_holds_for_the_very_ne
     interval (60 s here, so waiting for a poll cannot pass the test), and every failure is
     ``Untrusted``. Found embedding the library: calls up to 32 ms after the revocation returned
     were still served by the revoked modules."""
-    import threading
-
     uses = _uses(world)
     names = ["codec", "hasher (stored block)", "hasher (new block)", "chunker", "crypto", "task"]
-    events: list[tuple[float, str, str]] = []
-    stop = threading.Event()
     with Runtime(world.user_home, poll_s=60.0) as rt:
         for name in names:
             uses[name](rt)
-
-        def work(n: int) -> None:
-            name = names[n % len(names)]
-            while not stop.is_set():
-                started = time.monotonic()
-                try:
-                    uses[name](rt)
-                    events.append((started, name, "ok"))
-                except Untrusted:
-                    events.append((started, name, "refused"))
-                except Exception as exc:  # noqa: BLE001 - recorded, then asserted absent
-                    events.append((started, name, f"{type(exc).__name__}: {exc}"))
-
-        threads = [threading.Thread(target=work, args=(n,), daemon=True) for n in range(8)]
-        for t in threads:
-            t.start()
-        time.sleep(0.3)
-        rt.trust.revoke(world.publisher_did, "test")
-        revoked_at = time.monotonic()
-        with pytest.raises(Untrusted):  # the caller's own next call
-            rt.decode(world.codec_cid)
-        time.sleep(0.3)
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
-        assert not any(t.is_alive() for t in threads), "a worker is stuck"
+        with _calling(rt, uses, names, 8) as events:
+            time.sleep(0.3)
+            rt.trust.revoke(world.publisher_did, "test")
+            revoked_at = time.monotonic()
+            with pytest.raises(Untrusted):  # the caller's own next call
+                rt.decode(world.codec_cid)
+            time.sleep(0.3)
         assert rt.decode(world.envelope_cid) == ENVELOPE_VALUE  # allowed by CID, not by the publisher
     assert {outcome for _, _, outcome in events} <= {"ok", "refused"}, [e for e in events if e[2] not in ("ok", "refused")][:3]
     late = [(t - revoked_at, name) for t, name, outcome in events if outcome == "ok" and t > revoked_at]
