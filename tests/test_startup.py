@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from autocodec.builtin import decode, encode
+from autocodec.cid import CID
 from autocodec.errors import RevokedError
 from autocodec.verify import PublicKey, TrustStore, open_envelope
 from autocodec.verify._canonical import document_cid
@@ -55,14 +56,20 @@ def test_memo_is_keyed_by_the_envelope_and_never_outranks_revocation() -> None:
     assert env.signers(keys, revoked={w.publisher.did}, memo=memo) == set()
 
 
-def test_pin_remembers_publisher_signatures_and_resolve_uses_them(home: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def _pinned(home: Path) -> tuple[World, CID, Path]:
+    """A world whose set, listing one codec manifest, is pinned in ``home``; the manifest's CID
+    and the store's database."""
     w = World()
     mcid = w.manifest(codes=(0x300001,))
     idx = w.index(1, [("codec", 0x300001, mcid)])
     with TrustStore.open(home) as store:
         store.pin(w.blocks[w.anchor], idx, w.fetch, root_cid=w.anchor, now=NOW)
-        db = Path(store.blocks.path)
+        return w, mcid, Path(store.blocks.path)
+
+
+def test_pin_remembers_publisher_signatures_and_resolve_uses_them(home: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    w, mcid, db = _pinned(home)
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT document, keyid FROM trust_signatures").fetchall() == [
             (str(mcid), w.publisher.did)]
@@ -81,12 +88,7 @@ def test_pin_remembers_publisher_signatures_and_resolve_uses_them(home: Path,
 
 
 def test_a_home_without_the_memo_checks_once_then_remembers(home: Path) -> None:
-    w = World()
-    mcid = w.manifest(codes=(0x300001,))
-    idx = w.index(1, [("codec", 0x300001, mcid)])
-    with TrustStore.open(home) as store:
-        store.pin(w.blocks[w.anchor], idx, w.fetch, root_cid=w.anchor, now=NOW)
-        db = Path(store.blocks.path)
+    w, mcid, db = _pinned(home)
     with sqlite3.connect(db) as conn:
         conn.execute("DELETE FROM trust_signatures")
     with TrustStore.open(home) as store:
