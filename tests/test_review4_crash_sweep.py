@@ -333,6 +333,19 @@ def tmpfs(at: Path, size: int = 256 << 20) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(at)], check=True)
 
 
+@contextmanager
+def fresh_on_tmpfs(world: World, sc: Scenario, where: Path) -> Iterator[tuple[Path, Path]]:
+    """A ``fresh`` home and the tmpfs it writes to, until the block ends: the scenario's output
+    folder where it has an output (the home stays put), else a tmpfs the home is moved onto."""
+    home = fresh(world, sc, where)
+    with tmpfs(sc.output.parent if sc.output is not None else where / "mnt") as mnt:
+        if sc.output is None:
+            shutil.copytree(home, mnt / "home")
+            shutil.rmtree(home)
+            home = mnt / "home"
+        yield home, mnt
+
+
 def remount(at: Path, opts: str) -> None:
     subprocess.run(["mount", "-o", f"remount,{opts}", str(at)], check=True)
 
@@ -411,13 +424,7 @@ def test_full_disk_sweep_leaves_a_whole_home(world: World, name: str, tmp_path: 
     kinds: set[str] = set()
     seen: list[str] = []
     for free in FREE_SIZES:
-        home = fresh(world, sc, tmp_path)
-        target = sc.output.parent if sc.output is not None else tmp_path / "mnt"
-        with tmpfs(target) as mnt:
-            if sc.output is None:
-                shutil.copytree(home, mnt / "home")
-                shutil.rmtree(home)
-                home = mnt / "home"
+        with fresh_on_tmpfs(world, sc, tmp_path) as (home, mnt):
             remount(mnt, f"size={used_bytes(mnt) + free + 4096}")
             done = run(home, sc.argv)
             refused += done.returncode != 0
@@ -486,13 +493,7 @@ def test_file_size_limit_sweep_leaves_a_whole_home(world: World, name: str, tmp_
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_read_only_home_is_refused_in_one_line(world: World, name: str, tmp_path: Path) -> None:
     sc = _scenario(world, name)
-    home = fresh(world, sc, tmp_path)
-    target = sc.output.parent if sc.output is not None else tmp_path / "mnt"
-    with tmpfs(target) as mnt:
-        if sc.output is None:
-            shutil.copytree(home, mnt / "home")
-            shutil.rmtree(home)
-            home = mnt / "home"
+    with fresh_on_tmpfs(world, sc, tmp_path) as (home, mnt):
         remount(mnt, "ro")
         done = run(home, sc.argv)
         problems = [p for p in [one_line_error(done), output_state(sc)] if p]
