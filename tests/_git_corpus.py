@@ -271,20 +271,15 @@ def build_corpus(root: Path, huge_tree: int = 3000) -> Corpus:
     g("tag", "-a", "latin-tag", "--cleanup=verbatim", "-F", str(root / "msg.txt"))
     n["latin1_tag"] = g.oid("rev-parse", "latin-tag")
 
-    if fpr:
-        g.write("signed.txt", b"gpg\n")
+    for label, cfg in (("gpg", gpg_cfg), ("ssh", ssh_cfg)):  # a commit and a tag signed each way it can
+        if not cfg:
+            continue
+        g.write("signed.txt" if label == "gpg" else f"{label}.txt", f"{label}\n".encode())
         g("add", "-A")
-        g(*gpg_cfg, "commit", "-q", "-S", "-m", "signed with gpg")
-        n["gpg_commit"] = g.oid("rev-parse", "HEAD")
-        g(*gpg_cfg, "tag", "-s", "v2.0-gpg", "-m", "gpg-signed release")
-        n["gpg_tag"] = g.oid("rev-parse", "v2.0-gpg")
-    if ssh:
-        g.write("ssh.txt", b"ssh\n")
-        g("add", "-A")
-        g(*ssh_cfg, "commit", "-q", "-S", "-m", "signed with ssh")
-        n["ssh_commit"] = g.oid("rev-parse", "HEAD")
-        g(*ssh_cfg, "tag", "-s", "v2.0-ssh", "-m", "ssh-signed release")
-        n["ssh_tag"] = g.oid("rev-parse", "v2.0-ssh")
+        g(*cfg, "commit", "-q", "-S", "-m", f"signed with {label}")
+        n[f"{label}_commit"] = g.oid("rev-parse", "HEAD")
+        g(*cfg, "tag", "-s", f"v2.0-{label}", "-m", f"{label}-signed release")
+        n[f"{label}_tag"] = g.oid("rev-parse", f"v2.0-{label}")
 
     # Merges of signed tags: a side branch, tagged, merged (non fast-forward) -> mergetag header.
     for label, cfg in (("gpg", gpg_cfg), ("ssh", ssh_cfg), ("plain", [])):
