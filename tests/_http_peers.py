@@ -9,6 +9,7 @@ Invariants: binds 127.0.0.1 on a free port only; every handler thread is a daemo
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import socketserver
 import threading
@@ -60,6 +61,44 @@ class Peer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class RawServer:
+    """A loopback TCP server for a handler that needs the socket itself (to hold it open, reset it,
+    half-close it): each connection, in a thread of its own, has its request head read (up to the
+    blank line; a client that closes before is dropped), then ``handle(conn, head)`` answers.
+    Subclasses set what ``handle`` reads before calling ``__init__``; ``close()`` stops accepting."""
+
+    def __init__(self, backlog: int = 16) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(backlog)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def handle(self, conn: socket.socket, head: bytes) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):  # a client that gave up
+            head = b""
+            while b"\r\n\r\n" not in head:
+                more = conn.recv(4096)
+                if not more:
+                    return
+                head += more
+            self.handle(conn, head)
 
 
 def answer(status: str, content_type: str, body: bytes) -> Handler:

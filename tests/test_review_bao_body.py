@@ -11,12 +11,10 @@ Content of 100 000 bytes (one stream) and 5 MiB + 777 (tiles on two CPUs or more
 
 from __future__ import annotations
 
-import contextlib
 import io
 import random
 import socket
 import struct
-import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,53 +25,36 @@ from autocodec import bao
 from autocodec.errors import FetchError, FetchTimeout
 
 from ._cli import run_cli
+from ._http_peers import RawServer
 
 pytestmark = pytest.mark.slow
 
 SMALL, BIG = 100_000, 5 * 1024 * 1024 + 777
 
 
-class Server:
+class Server(RawServer):
     """Answers each request with ``self.reply``'s bytes, then holds the connection open until
     the client closes it (``hold``), or closes it (with ``reset``: an RST)."""
 
     def __init__(self) -> None:
         self.reply, self.hold, self.reset = b"", False, False
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/bao/x"
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__(backlog=8)
+        self.url = f"http://127.0.0.1:{self.port}/bao/x"
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        with conn, contextlib.suppress(OSError):
-            data = b""
-            while b"\r\n\r\n" not in data:
-                more = conn.recv(4096)
-                if not more:
-                    return
-                data += more
-            conn.sendall(self.reply)
-            if self.reset:
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            elif self.hold:
-                while conn.recv(4096):  # until the client gives up
-                    pass
+    def handle(self, conn: socket.socket, head: bytes) -> None:
+        conn.sendall(self.reply)
+        if self.reset:
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        elif self.hold:
+            while conn.recv(4096):  # until the client gives up
+                pass
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
     s = Server()
     yield s
-    s.sock.close()
+    s.close()
 
 
 @pytest.fixture(scope="module", params=[SMALL, BIG], ids=["small", "tiled"])

@@ -12,7 +12,6 @@ of 5 MiB + 777 (cut into tiles on a machine with two CPUs or more).
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import random
@@ -22,7 +21,6 @@ import socket
 import struct
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -33,6 +31,7 @@ from autocodec import bao
 from autocodec.cid import CID
 
 from ._cli import run_cli
+from ._http_peers import RawServer
 
 pytestmark = pytest.mark.slow
 
@@ -50,44 +49,24 @@ def _chunked(first: bytes) -> bytes:
         b"%x\r\n" % len(first) + first + b"\r\n"
 
 
-class Liar:
+class Liar(RawServer):
     """Answers ``GET /S/{scenario}/bao/{cid}[?start=&count=]`` as the scenario lies."""
 
     def __init__(self, enc: bytes, slices: dict[tuple[int, int], bytes]) -> None:
         self.enc, self.slices = enc, slices
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
     def url(self, scenario: str) -> str:
         return f"http://127.0.0.1:{self.port}/S/{scenario}"
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        with conn:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                more = conn.recv(4096)
-                if not more:
-                    return
-                data += more
-            target = urlsplit(data.split(b" ")[1].decode())
-            with contextlib.suppress(OSError):  # a client that gave up
-                conn.sendall(self.answer(target.path.split("/")[2], parse_qs(target.query)))
-                # an orderly end (FIN, then wait for the client to close): a close with anything
-                # unread would be a reset, which may drop bytes the client has not read yet
-                conn.shutdown(socket.SHUT_WR)
-                while conn.recv(4096):
-                    pass
+    def handle(self, conn: socket.socket, head: bytes) -> None:
+        target = urlsplit(head.split(b" ")[1].decode())
+        conn.sendall(self.answer(target.path.split("/")[2], parse_qs(target.query)))
+        # an orderly end (FIN, then wait for the client to close): a close with anything
+        # unread would be a reset, which may drop bytes the client has not read yet
+        conn.shutdown(socket.SHUT_WR)
+        while conn.recv(4096):
+            pass
 
     def answer(self, scenario: str, query: dict[str, list[str]]) -> bytes:
         body = self.enc
@@ -130,7 +109,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     (home / "bao" / f"{cid}.bao").unlink()  # the client holds nothing: every byte comes from the liar
     liar = Liar(enc, slices)
     yield liar, home, content, cid
-    liar.sock.close()
+    liar.close()
 
 
 WHOLE = ["good", "length-long", "trailing-byte", "206"]
