@@ -15,15 +15,13 @@ from autocodec.builtin import cid_for, encode
 from autocodec.cid import CID
 from autocodec.cli import main
 from autocodec.home import Home
-from autocodec.store import BlockStore, CarWriter
+from autocodec.store import BlockStore
+from tests._car_bytes import car_bytes
 from tests._cli import run_cli
 
 
 def _car(path: Path, root: CID, blocks: list[tuple[CID, bytes]]) -> Path:
-    with path.open("wb") as out:
-        writer = CarWriter(out, [root])
-        for cid, data in blocks:
-            writer.write(cid, data)
+    path.write_bytes(car_bytes([root], blocks))
     return path
 
 

@@ -16,8 +16,8 @@ import pytest
 
 from autocodec import builtin
 from autocodec.cid import CID, encode_varint
-from autocodec.store import CarWriter
 from autocodec.unixfs import _pb
+from tests._car_bytes import car_bytes
 from tests._kubo import KUBO_BIN, KuboRepo, require_kubo
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
@@ -67,10 +67,7 @@ def test_hostile_dags_refused_as_kubo_refuses_them_nothing_written_outside_no_se
     with KuboRepo.create(tmp_path / "kubo") as kubo:
         for name, (dag, root) in _cases(victim).items():
             car = tmp_path / f"{root}.car"
-            with open(car, "wb") as out:
-                writer = CarWriter(out, [root])
-                for cid, data in dag.items():
-                    writer.write(cid, data)
+            car.write_bytes(car_bytes([root], list(dag.items())))
             kubo.ipfs("dag", "import", "--pin-roots=false", car)
             subprocess.run([sys.executable, "-m", "autocodec", "--home", str(home), "car", "import", str(car)],
                            check=True, capture_output=True, timeout=120, env=env)
@@ -117,10 +114,7 @@ def _cat_and_get(tmp_path: Path, own: bytes, filesize: int | None,
     leaves = [dag.put(b"abc", "raw"), dag.put(b"defg", "raw")]
     root = dag.node(_pb.UnixfsData(_pb.FILE, own, filesize, blocksizes), [("", leaf) for leaf in leaves])
     car = tmp_path / "sizes.car"
-    with open(car, "wb") as out:
-        writer = CarWriter(out, [root])
-        for cid, data in dag.items():
-            writer.write(cid, data)
+    car.write_bytes(car_bytes([root], list(dag.items())))
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if k != "AUTOCODEC_HOME"}
     ours_cmd = [sys.executable, "-m", "autocodec", "--home", str(home)]

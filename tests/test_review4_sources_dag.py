@@ -29,7 +29,8 @@ from autocodec import CID
 from autocodec.config import FetchLimits
 from autocodec.errors import AutocodecError, BlockNotFound, FetchError, HashMismatch, InvalidCar
 from autocodec.sources import GatewaySource, NodeSource
-from autocodec.store import CarReader, CarWriter
+from autocodec.store import CarReader
+from tests._car_bytes import car_bytes
 from tests._http_peers import Peer, Send, answer
 
 pytestmark = pytest.mark.slow
@@ -40,14 +41,6 @@ B = b"second block of the hostile DAG"
 CID_A = CID.build(0x55, b"\x12\x20" + hashlib.sha256(A).digest())
 CID_B = CID.build(0x55, b"\x12\x20" + hashlib.sha256(B).digest())
 CAR = "application/vnd.ipld.car"
-
-
-def _car(root: CID, blocks: list[tuple[CID, bytes]]) -> bytes:
-    out = io.BytesIO()
-    writer = CarWriter(out, [root])
-    for cid, data in blocks:
-        writer.write(cid, data)
-    return out.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +73,7 @@ def test_a_whole_dag_from_kubo_still_exports_from_both(kubo_node) -> None:  # ty
 
 def _stream_error_node(error: str) -> "object":
     """A node whose dag/export answers 200 chunked, a CAR of A, then an X-Stream-Error trailer."""
-    body = _car(CID_A, [(CID_A, A)])
+    body = car_bytes([CID_A], [(CID_A, A)])
 
     def handle(_request: str, send: Send, _stopped: threading.Event) -> None:
         send(b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.ipld.car\r\nTrailer: X-Stream-Error\r\n"
@@ -101,10 +94,10 @@ def test_a_node_stream_error_trailer_is_the_nodes_error() -> None:
 
 
 @pytest.mark.parametrize("car,error,match", [
-    (_car(CID_A, [(CID_A, A), (CID_B, A)]), HashMismatch, "do not match"),
-    (_car(CID_A, [(CID_A, B)]), HashMismatch, "do not match"),
-    (_car(CID_A, [(CID_A, A), (CID_B, B)])[:-5], InvalidCar, "not a whole CAR"),
-    (_car(CID_A, [(CID_A, A)]) + b"\n\n[Gateway Error: CAR stream truncated, response is incomplete]",
+    (car_bytes([CID_A], [(CID_A, A), (CID_B, A)]), HashMismatch, "do not match"),
+    (car_bytes([CID_A], [(CID_A, B)]), HashMismatch, "do not match"),
+    (car_bytes([CID_A], [(CID_A, A), (CID_B, B)])[:-5], InvalidCar, "not a whole CAR"),
+    (car_bytes([CID_A], [(CID_A, A)]) + b"\n\n[Gateway Error: CAR stream truncated, response is incomplete]",
      InvalidCar, "not a whole CAR"),
 ], ids=["block-under-another-cid", "root-bytes-wrong", "cut-mid-section", "trailing-text"])
 def test_a_gateway_car_that_does_not_verify_is_refused(car: bytes, error: type[AutocodecError], match: str) -> None:
@@ -122,16 +115,16 @@ def _v2(v1: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("car", [
-    _car(CID_A, [(CID_A, A), (CID_A, A), (CID_B, B)]),
-    _car(CID_A, [(CID_B, B), (CID_A, A)]),
-    _v2(_car(CID_A, [(CID_A, A), (CID_B, B)])),
+    car_bytes([CID_A], [(CID_A, A), (CID_A, A), (CID_B, B)]),
+    car_bytes([CID_A], [(CID_B, B), (CID_A, A)]),
+    _v2(car_bytes([CID_A], [(CID_A, A), (CID_B, B)])),
 ], ids=["duplicates", "out-of-order", "carv2"])
 def test_a_gateway_car_whose_every_block_verifies_is_taken(car: bytes) -> None:
     """Taken, as the DAG's own CARv1: the raw root once; B, which the root does not link, is dropped
     (tests/test_s11_trustless_audit.py: the spec has clients ignore unexpected blocks)."""
     with Peer(answer("200 OK", CAR, car)) as peer:
         got = GatewaySource(peer.url, limits=FAST).export_dag(CID_A)
-    assert got == _car(CID_A, [(CID_A, A)])
+    assert got == car_bytes([CID_A], [(CID_A, A)])
 
 
 # --- a node's 200 whose JSON says error ----------------------------------------------------------

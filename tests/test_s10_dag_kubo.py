@@ -41,6 +41,7 @@ from tests import _kubo_pair
 from tests._kubo_pair import Ours
 from tests import _cli
 from tests._cli import main_here
+from tests._car_bytes import car_bytes
 from tests._kubo import KuboRepo
 
 kubo, ours = _kubo_pair.kubo, _kubo_pair.ours  # a Kubo repo and a home per module (tests/_kubo_pair.py)
@@ -71,11 +72,7 @@ def _both_forms_car() -> tuple[CID, CID, CID, bytes]:
     v0 = CID(v1.multihash)
     block = encode({"l": [v0, v1, v0]}, "dag-cbor")
     root = cid_for(block, "dag-cbor")
-    out = io.BytesIO()
-    writer = CarWriter(out, [root])
-    writer.write(root, block)
-    writer.write(v1, leaf)
-    return root, v0, v1, out.getvalue()
+    return root, v0, v1, car_bytes([root], [(root, block), (v1, leaf)])
 
 
 def test_the_walk_takes_a_cidv0_and_its_cidv1_as_two_blocks(home: Path) -> None:
@@ -153,11 +150,7 @@ def _car_with(codec: str | int, data: bytes) -> tuple[list[CID], bytes]:
         good = encode({"i": i, "salt": os.urandom(8)}, "dag-cbor")
         blocks.append((cid_for(good, "dag-cbor"), good))
     blocks.insert(2, (cid_for(data, codec), data))
-    out = io.BytesIO()
-    writer = CarWriter(out, [blocks[0][0]])
-    for cid, block in blocks:
-        writer.write(cid, block)
-    return [cid for cid, _ in blocks], out.getvalue()
+    return [cid for cid, _ in blocks], car_bytes([blocks[0][0]], blocks)
 
 
 @pytest.mark.parametrize("pin", ["--pin-roots=true", "--pin-roots=false"])

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import socket
 import threading
 import time
@@ -27,7 +26,7 @@ from autocodec import CID
 from autocodec.config import FetchLimits
 from autocodec.errors import AutocodecError, FetchError, FetchTooLarge, HashMismatch, InvalidCar, SourceUnavailable
 from autocodec.sources import CarSource, Fetcher, GatewaySource, NodeSource
-from autocodec.store import CarWriter
+from tests._car_bytes import car_bytes
 from tests._cli import run_cli
 from tests._http_peers import Peer, Send, answer
 
@@ -48,14 +47,6 @@ def _send(raw: bytes) -> "object":
         send(raw)
 
     return handle
-
-
-def _car(root: CID, blocks: list[tuple[CID, bytes]]) -> bytes:
-    out = io.BytesIO()
-    writer = CarWriter(out, [root])
-    for cid, data in blocks:
-        writer.write(cid, data)
-    return out.getvalue()
 
 
 class _Speaker:
@@ -135,8 +126,8 @@ def test_a_content_length_past_int64_is_over_the_cap_at_once() -> None:
 
 def test_a_car_cut_at_a_section_boundary_is_never_returned_as_the_whole_dag() -> None:
     """A CAR cut after its first section parses as a valid, smaller DAG: only the declared length tells."""
-    car = _car(CID_RAW, [(CID_RAW, DATA), (CID_OTHER, OTHER)])
-    short = _car(CID_RAW, [(CID_RAW, DATA)])
+    car = car_bytes([CID_RAW], [(CID_RAW, DATA), (CID_OTHER, OTHER)])
+    short = car_bytes([CID_RAW], [(CID_RAW, DATA)])
     raw = (f"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.ipld.car\r\nContent-Length: {len(car)}\r\n\r\n"
            ).encode() + short
     with Peer(_send(raw)) as peer:
@@ -282,19 +273,19 @@ def test_a_node_answering_deeply_nested_json_is_a_typed_error_not_a_recursion_tr
 
 
 def test_a_gateway_car_for_another_root_than_asked_is_refused(honest: Peer) -> None:
-    car = _car(CID_OTHER, [(CID_OTHER, OTHER)])
+    car = car_bytes([CID_OTHER], [(CID_OTHER, OTHER)])
     with Peer(answer("200 OK", "application/vnd.ipld.car", car)) as peer:
         with pytest.raises(HashMismatch, match=f"answered a CAR of {CID_OTHER}, not of the asked {CID_RAW}"):
             GatewaySource(peer.url, limits=SHORT).export_dag(CID_RAW)
     with Peer(answer("200 OK", "application/vnd.ipld.car", b"\x05<html>")) as peer:
         with pytest.raises(InvalidCar, match="not a CAR"):
             GatewaySource(peer.url, limits=SHORT).export_dag(CID_RAW)
-    with Peer(answer("200 OK", "application/vnd.ipld.car", _car(CID_RAW, [(CID_RAW, DATA)]))) as peer:
+    with Peer(answer("200 OK", "application/vnd.ipld.car", car_bytes([CID_RAW], [(CID_RAW, DATA)]))) as peer:
         assert GatewaySource(peer.url, limits=SHORT).export_dag(CID_RAW).endswith(DATA)
 
 
 def test_a_node_dag_export_for_another_root_than_asked_is_refused() -> None:
-    car = _car(CID_OTHER, [(CID_OTHER, OTHER)])
+    car = car_bytes([CID_OTHER], [(CID_OTHER, OTHER)])
     with Peer(answer("200 OK", "application/vnd.ipld.car", car)) as peer:
         with pytest.raises(HashMismatch, match="answered a CAR of"):
             NodeSource(peer.url, limits=SHORT).export_dag(CID_RAW)
@@ -311,7 +302,7 @@ class _Honest:
 def test_a_broken_car_file_falls_back_to_the_next_source(tmp_path: Path) -> None:
     """A truncated CAR raised InvalidCar out of the Fetcher (no fallback), a missing one a raw
     FileNotFoundError; each failure was also parsed again for every block."""
-    car = _car(CID_RAW, [(CID_OTHER, OTHER), (CID_RAW, DATA)])
+    car = car_bytes([CID_RAW], [(CID_OTHER, OTHER), (CID_RAW, DATA)])
     cut = tmp_path / "cut.car"
     cut.write_bytes(car[:-3])
     assert Fetcher(None, [CarSource(cut), _Honest()]).get(CID_RAW) == DATA
@@ -332,7 +323,7 @@ def test_a_car_with_lying_sections_among_thousands_of_unrelated_blocks(tmp_path:
     """The right CID over wrong bytes is a mismatch naming the CAR; the next source is asked."""
     filler = [(CID.build(0x55, b"\x12\x20" + hashlib.sha256(b"%d" % i).digest()), b"%d" % i) for i in range(5000)]
     path = tmp_path / "liar.car"
-    path.write_bytes(_car(CID_RAW, filler + [(CID_RAW, b"not the block")]))
+    path.write_bytes(car_bytes([CID_RAW], filler + [(CID_RAW, b"not the block")]))
     with pytest.raises(HashMismatch, match=f"car:{path}"):
         Fetcher(None, [CarSource(path)]).get(CID_RAW)
     assert Fetcher(None, [CarSource(path), _Honest()]).get(CID_RAW) == DATA
