@@ -20,16 +20,15 @@ import pytest
 
 from autocodec import builtin
 from autocodec.config import DEFAULT_LIMITS, SandboxLimits
-from autocodec.errors import ConfigError, InvalidDocument, InvalidInput
+from autocodec.errors import InvalidDocument, InvalidInput
 from autocodec.loader import Sandbox, inspect_module
 from autocodec.loader._compile import CompileBusy, compile_slot
 from autocodec.loader._vectors import decode_vectors
 from autocodec.loader._wasmparse import TooManySections
 from autocodec.registry import Runtime, publish_module
-from autocodec.settings import Settings
 from autocodec.verify import KeyRing
 from tests._cli import refusal_line, run_cli
-from tests._config_home import home_with
+from tests._config_home import check_sandbox_key, home_with
 from tests._probe_codec import module
 from tests._wat import small_limits
 
@@ -61,15 +60,7 @@ def test_the_defaults_are_the_old_constants() -> None:
 
 @pytest.mark.parametrize("key", NEW_KEYS)
 def test_each_key_out_of_range_is_refused_by_name(key: str, tmp_path: Path) -> None:
-    with pytest.raises(InvalidInput, match=f"SandboxLimits.{key} needs a finite number above 0"):
-        dataclasses.replace(DEFAULT_LIMITS.sandbox, **{key: 0})
-    for value, says in (("0", "must be positive"), ("-3", "must be positive"), ("1.5", "must be an integer"),
-                        ("true", "must be an integer")):
-        path = home_with(tmp_path, f"[limits.sandbox]\n{key} = {value}\n") / "config.toml"
-        with pytest.raises(ConfigError, match=f"limits.sandbox.{key} {says}"):
-            Settings.load(path)
-    path = home_with(tmp_path, f"[limits.sandbox]\n{key} = 5\n") / "config.toml"
-    assert getattr(Settings.load(path).apply_limits().sandbox, key) == 5
+    check_sandbox_key(tmp_path, key, 5)
 
 
 def test_a_homes_export_and_section_caps_are_the_ones_a_load_keeps(tmp_path: Path) -> None:

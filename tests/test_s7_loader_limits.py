@@ -13,11 +13,9 @@ from pathlib import Path
 import pytest
 
 from autocodec.config import DEFAULT_LIMITS
-from autocodec.errors import ConfigError, InvalidInput
 from autocodec.loader import Sandbox, _sandbox
 from autocodec.registry import Runtime
-from autocodec.settings import Settings
-from tests._config_home import home_with
+from tests._config_home import check_sandbox_key, home_with
 from tests._probe_codec import module
 
 KEYS = ("idle_instances", "loaded_modules")
@@ -29,15 +27,7 @@ def test_the_defaults_are_the_old_constants() -> None:
 
 @pytest.mark.parametrize("key", KEYS)
 def test_a_bad_value_is_refused_by_name(key: str, tmp_path: Path) -> None:
-    with pytest.raises(InvalidInput, match=f"SandboxLimits.{key} needs a finite number above 0"):
-        dataclasses.replace(DEFAULT_LIMITS.sandbox, **{key: 0})
-    for value, says in (("0", "must be positive"), ("-1", "must be positive"), ("2.5", "must be an integer"),
-                        ("false", "must be an integer"), ('"8"', "must be an integer")):
-        path = home_with(tmp_path, f"[limits.sandbox]\n{key} = {value}\n") / "config.toml"
-        with pytest.raises(ConfigError, match=f"limits.sandbox.{key} {says}"):
-            Settings.load(path)
-    path = home_with(tmp_path, f"[limits.sandbox]\n{key} = 3\n") / "config.toml"
-    assert getattr(Settings.load(path).apply_limits().sandbox, key) == 3
+    check_sandbox_key(tmp_path, key, 3)
 
 
 def test_a_homes_sandbox_keeps_its_loaded_modules_many(tmp_path: Path) -> None:
