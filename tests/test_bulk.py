@@ -22,7 +22,7 @@ import pytest
 import autocodec
 from autocodec import bulk
 from autocodec.cid import CID
-from autocodec.errors import FuelExhausted, GuestError, HashMismatch, InvalidCar, SandboxError
+from autocodec.errors import AutocodecError, FuelExhausted, GuestError, HashMismatch, InvalidCar, SandboxError
 from autocodec.loader import Sandbox
 from autocodec.loader import _pool, _pool_shared
 from autocodec.bench._data import git_objects, module_bytes, repeat_to
@@ -332,35 +332,38 @@ def test_bulk_verified_import_equals_the_serial_one(tmp_path: Path, mechanism: s
     assert results[False] == results[True]
 
 
+def _refused_alike(tmp_path: Path, car: bytes, blocks: list[tuple[CID, bytes]],
+                   refusal: type[AutocodecError]) -> tuple[str, list[bool]]:
+    """The serial and the bulk import of ``car`` each end in a ``refusal`` with the same message,
+    having stored the same ``blocks`` (and kept no verdict): that message and which were stored."""
+    outcome = {}
+    for mode in (False, True):
+        rt, result = _import(tmp_path / f"h{mode}", car, mode)
+        with rt:
+            assert isinstance(result, refusal), result
+            outcome[mode] = (result.message, _stored(rt, blocks))
+            assert not getattr(rt.store.verify, "passed", {})  # no verdict outlives its import
+    assert outcome[True] == outcome[False]
+    return outcome[True]
+
+
 @pytest.mark.slow  # forks the bulk pool's worker processes
 @pytest.mark.parametrize("corrupt", [5, 400, 900])  # sha2-256, BLAKE3, keccak-256
 def test_a_corrupt_block_fails_the_bulk_import_as_the_serial_one(tmp_path: Path, corrupt: int, mechanism: str) -> None:
     with autocodec.Runtime(tmp_path / "make") as rt:
         # the CAR also ends in a truncated section: the serial import never reaches it
         car, blocks = _mixed_car(rt, corrupt=corrupt, tail=b"\x80\x01garbage")
-    outcome = {}
-    for mode in (False, True):
-        rt, result = _import(tmp_path / f"h{mode}", car, mode)
-        with rt:
-            assert isinstance(result, HashMismatch), result
-            outcome[mode] = (result.message, _stored(rt, blocks))
-            assert not getattr(rt.store.verify, "passed", {})
-    assert outcome[True] == outcome[False]
-    assert str(blocks[corrupt][0]) in outcome[True][0]
-    assert outcome[True][1][corrupt - 1] and not outcome[True][1][corrupt]
+    message, stored = _refused_alike(tmp_path, car, blocks, HashMismatch)
+    assert str(blocks[corrupt][0]) in message
+    assert stored[corrupt - 1] and not stored[corrupt]
 
 
 @pytest.mark.slow  # forks the bulk pool's worker processes
 def test_a_malformed_tail_fails_the_bulk_import_as_the_serial_one(tmp_path: Path) -> None:
     with autocodec.Runtime(tmp_path / "make") as rt:
         car, blocks = _mixed_car(rt, tail=b"\x80\x01garbage")
-    outcome = {}
-    for mode in (False, True):
-        rt, result = _import(tmp_path / f"h{mode}", car, mode)
-        with rt:
-            assert isinstance(result, InvalidCar), result
-            outcome[mode] = (result.message, _stored(rt, blocks))
-    assert outcome[True] == outcome[False] and all(outcome[True][1])
+    _message, stored = _refused_alike(tmp_path, car, blocks, InvalidCar)
+    assert all(stored)
 
 
 def test_a_verifier_without_spare_workers_is_serial() -> None:
