@@ -38,8 +38,11 @@ import random
 import re
 import struct
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import pytest
 
 from autocodec import builtin
 from autocodec.cid import CID
@@ -110,6 +113,17 @@ class Kubo:
         if status != 200 or not out.strip():
             return None
         return str(json.loads(out.splitlines()[0])["Cid"]["/"])
+
+
+@pytest.fixture(scope="module")
+def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kubo]:
+    """A started Kubo repo of the test module's own, as its RPC API (``kubo = D.kubo`` in a module)."""
+    from tests._kubo import KuboRepo, require_kubo
+
+    require_kubo()
+    with KuboRepo.create(tmp_path_factory.mktemp("kubo-diff") / "kubo") as repo:
+        repo.start()
+        yield Kubo(repo.api_port)
 
 
 # --- this package's answer ----------------------------------------------------------------------------

@@ -16,7 +16,6 @@ import json
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from autocodec import builtin
 from autocodec.errors import AutocodecError
 from tests import _kubo_diff as D
 from tests._cli import run_cli
-from tests._kubo import KuboRepo, require_kubo
+from tests._kubo import KuboRepo
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
@@ -143,12 +142,7 @@ def check_git_bytes(kubo: D.Kubo, git: Any, cid: str, block: bytes, mine: D.Answ
                                       "ours without rawHeaders": ours})
 
 
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[D.Kubo]:
-    require_kubo()
-    with KuboRepo.create(tmp_path_factory.mktemp("fuzz-kubo") / "kubo") as repo:
-        repo.start()
-        yield D.Kubo(repo.api_port)
+kubo = D.kubo  # a started Kubo repo of this module's own, as its RPC API
 
 
 @pytest.fixture(scope="module")

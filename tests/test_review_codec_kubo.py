@@ -28,13 +28,11 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 
 from autocodec import builtin
 from tests import _kubo_diff as D
-from tests._kubo import KuboRepo, require_kubo
 from tests._loose_cbor import _head
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
@@ -245,12 +243,7 @@ GROUPS: dict[str, tuple[str, str, list[bytes]]] = {
 # --- comparison -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[D.Kubo]:
-    require_kubo()
-    with KuboRepo.create(tmp_path_factory.mktemp("review-codec") / "kubo") as repo:
-        repo.start()
-        yield D.Kubo(repo.api_port)
+kubo = D.kubo  # a started Kubo repo of this module's own, as its RPC API
 
 
 def _explained(codec: str, block: bytes, theirs: bytes | None, mine: D.Answer) -> str | None:
