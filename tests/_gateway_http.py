@@ -1,6 +1,7 @@
 """The one HTTP request the gateway comparisons send: ``fetch_checked`` a path from a gateway as it
 answers (redirects not followed, an error status kept as a ``CheckedReply`` rather than raised); a body
-shorter than its Content-Length is ``None``. Shared by the gateway-vs-Kubo test modules.
+shorter than its Content-Length is ``None``. ``GatewaySides``: Kubo's gateway and ours, to send one
+request to both. Shared by the gateway-vs-Kubo test modules.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import http.client
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -35,3 +36,19 @@ def fetch_checked(base: str, path: str, headers: dict[str, str] | None = None, m
             return CheckedReply(resp.status, {k.lower(): v for k, v in resp.headers.items()}, body)
     except urllib.error.HTTPError as exc:
         return CheckedReply(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
+
+
+@dataclass
+class GatewaySides:
+    """Kubo's gateway and ``autocodec serve`` at their base URLs, over the same content (``ids``:
+    names for its CIDs)."""
+
+    kubo_url: str
+    ours_url: str
+    ids: dict[str, str] = field(default_factory=dict)
+
+    def both(self, path: str, headers: dict[str, str] | None = None,
+             method: str = "GET") -> tuple[CheckedReply, CheckedReply]:
+        """Kubo's answer and ours to one request; ``{name}`` in ``path`` is ``ids[name]``."""
+        path = path.format(**self.ids)
+        return fetch_checked(self.kubo_url, path, headers, method), fetch_checked(self.ours_url, path, headers, method)

@@ -13,27 +13,20 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests._gateway_http import CheckedReply, fetch_checked
+from tests._gateway_http import GatewaySides, fetch_checked
 
 PERCENT_NAME = "Portugal%2C+Espa\u00f1a=Peninsula Ib\u00e9rica.txt"
 
 
 @dataclass
-class ConformanceSides:
-    kubo_url: str
-    ours_url: str
-    ids: dict[str, str] = field(default_factory=dict)
+class ConformanceSides(GatewaySides):
     home: Path | None = None
     kubo: object = None
-
-    def both(self, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[CheckedReply, CheckedReply]:
-        path = path.format(**self.ids)
-        return fetch_checked(self.kubo_url, path, headers, method), fetch_checked(self.ours_url, path, headers, method)
 
 
 def _trees(base: Path) -> dict[str, Path]:

@@ -12,25 +12,12 @@ import contextlib
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests._gateway_http import CheckedReply, fetch_checked
+from tests._gateway_http import GatewaySides
 
 REPEATED = b"R" * 1024 * 3 + b"the tail, a leaf of its own\n"  # 1024-byte chunks: one leaf three times, then the tail
 TRICKLE = bytes(range(256)) * 40  # 10 240 bytes in 100-byte chunks, trickle layout
-
-
-@dataclass
-class Sides:
-    kubo_url: str
-    ours_url: str
-    ids: dict[str, str] = field(default_factory=dict)
-
-    def both(self, path: str, headers: dict[str, str] | None = None,
-             method: str = "GET") -> tuple[CheckedReply, CheckedReply]:
-        path = path.format(**self.ids)
-        return fetch_checked(self.kubo_url, path, headers, method), fetch_checked(self.ours_url, path, headers, method)
 
 
 def car_blocks(body: bytes | None) -> list[str]:
@@ -51,7 +38,7 @@ def car_blocks(body: bytes | None) -> list[str]:
 
 
 @contextlib.contextmanager
-def built(tmp: Path) -> Iterator[Sides]:
+def built(tmp: Path) -> Iterator[GatewaySides]:
     from tests._cli import run_cli
     from tests._kubo import KuboRepo, require_kubo
     from tests._serve_proc import ServeProcess
@@ -104,6 +91,6 @@ def built(tmp: Path) -> Iterator[Sides]:
     kubo.start()
     try:
         with ServeProcess(home, tmp) as ours:
-            yield Sides(kubo.gateway_url, ours.url, ids)
+            yield GatewaySides(kubo.gateway_url, ours.url, ids)
     finally:
         kubo.stop()

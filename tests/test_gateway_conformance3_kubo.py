@@ -25,29 +25,17 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from tests._gateway_compare import differences
-from tests._gateway_http import CheckedReply, fetch_checked
+from tests._gateway_http import CheckedReply, GatewaySides, fetch_checked
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
 HELLO = {"hello": "this is not a link"}
 MISSING = "bafyreie5ef2mwdn2gmt7bfkdxdfw2hqu4kwrhxqxusd2nbtmlbuolvlyxy"  # a dag-cbor CID no one holds
-
-
-@dataclass
-class Sides:
-    kubo_url: str
-    ours_url: str
-    ids: dict[str, str] = field(default_factory=dict)
-
-    def both(self, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[CheckedReply, CheckedReply]:
-        path = path.format(**self.ids)
-        return fetch_checked(self.kubo_url, path, headers, method), fetch_checked(self.ours_url, path, headers, method)
 
 
 def _trees(base: Path) -> dict[str, Path]:
@@ -80,7 +68,7 @@ def _blocks(kubo: object) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
+def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewaySides]:
     from tests._cli import run_cli
     from tests._kubo import KuboRepo, require_kubo
     from tests._serve_proc import ServeProcess
@@ -113,7 +101,7 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
         for fmt in ("json", "cbor"):
             run_cli(home, "name", "resolve", ids[f"name_{fmt}"], "--gateway", kubo.gateway_url)
         ours = stack.enter_context(ServeProcess(home, tmp))
-        yield Sides(kubo.gateway_url, ours.url, ids)
+        yield GatewaySides(kubo.gateway_url, ours.url, ids)
     finally:
         stack.close()
         kubo.stop()
@@ -253,7 +241,7 @@ DAG_CASES = _dag_cases()
 
 
 @pytest.mark.parametrize("case", list(DAG_CASES))
-def test_path_gateway_dag_cases_get_kubos_answer(sides: Sides, case: str) -> None:
+def test_path_gateway_dag_cases_get_kubos_answer(sides: GatewaySides, case: str) -> None:
     path, headers, method = DAG_CASES[case]
     kubo, ours = sides.both(path, headers, method)
     names = HEADERS if kubo.status < 400 else ("x-ipfs-roots",)  # a 406's other headers: docs/gateway.md
@@ -288,7 +276,7 @@ RAW_CASES: dict[str, tuple[str, dict[str, str] | None]] = {
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize("case", list(RAW_CASES))
-def test_path_gateway_raw_cases_get_kubos_answer(sides: Sides, case: str, method: str) -> None:
+def test_path_gateway_raw_cases_get_kubos_answer(sides: GatewaySides, case: str, method: str) -> None:
     path, headers = RAW_CASES[case]
     kubo, ours = sides.both(path, headers, method)
     names = (*HEADERS, "content-length", "accept-ranges")
@@ -320,7 +308,7 @@ PAGE_REQUESTS = [
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize(("path", "headers"), PAGE_REQUESTS)
-def test_the_dag_page_is_asked_for_as_kubo_reads_it(sides: Sides, path: str, headers: dict[str, str],
+def test_the_dag_page_is_asked_for_as_kubo_reads_it(sides: GatewaySides, path: str, headers: dict[str, str],
                                                     method: str) -> None:
     """Status and headers (an error's page is each side's own, of Kubo's type, docs/gateway.md;
     a CAR's ETag is Kubo's hash of the path and parameters); a
@@ -344,7 +332,7 @@ def test_the_dag_page_is_asked_for_as_kubo_reads_it(sides: Sides, path: str, hea
 @pytest.mark.parametrize("path", ["/ipfs/{dag_cbor}/", "/ipfs/{dag_json}/foo/link/", "/ipfs/{plain_json}",
                                   "/ipfs/{json_cbor}/", "/ipfs/{file}"])
 @pytest.mark.parametrize("weak", [False, True])
-def test_the_dag_pages_etag_is_a_304_as_in_kubo(sides: Sides, path: str, weak: bool) -> None:
+def test_the_dag_pages_etag_is_a_304_as_in_kubo(sides: GatewaySides, path: str, weak: bool) -> None:
     """Each side's own page ETag, sent back (alone, weak, or in a list), is a 304 carrying it
     alone, for the block of any codec (Kubo checks it before it knows the answer's kind)."""
     for base in (sides.kubo_url, sides.ours_url):
@@ -358,7 +346,7 @@ def test_the_dag_pages_etag_is_a_304_as_in_kubo(sides: Sides, path: str, weak: b
             base, reply.status, reply.headers)
 
 
-def test_a_head_of_the_dag_page_has_the_gets_headers(sides: Sides) -> None:
+def test_a_head_of_the_dag_page_has_the_gets_headers(sides: GatewaySides) -> None:
     """Kubo 0.43.1 answers a HEAD of the page 500 (with the page's ETag and type, no body);
     this server answers it as its GET, without the body (RFC 9110), as for a listing's HEAD."""
     kubo, ours = sides.both("/ipfs/{dag_cbor}/", TEXT_HTML, "HEAD")
@@ -370,7 +358,7 @@ def test_a_head_of_the_dag_page_has_the_gets_headers(sides: Sides) -> None:
     assert "cache-control" not in ours.headers and "content-disposition" not in ours.headers
 
 
-def test_the_dag_page_is_the_explorers_and_links_the_block(sides: Sides) -> None:
+def test_the_dag_page_is_the_explorers_and_links_the_block(sides: GatewaySides) -> None:
     """The page is the explorer's page of the block: its fields, its link (by path and by CID),
     the block's raw and CAR downloads, under the explorer's headers."""
     page = fetch_checked(sides.ours_url, "/ipfs/{dag_cbor}/".format(**sides.ids), TEXT_HTML)
@@ -382,7 +370,7 @@ def test_the_dag_page_is_the_explorers_and_links_the_block(sides: Sides) -> None
         "content-security-policy"]
 
 
-def test_the_dag_page_on_a_content_origin_points_to_the_explorer_on_the_bare_host(sides: Sides) -> None:
+def test_the_dag_page_on_a_content_origin_points_to_the_explorer_on_the_bare_host(sides: GatewaySides) -> None:
     """On ``{cid}.ipfs.localhost`` the page is Kubo's answer in kind (status, ETag form, no
     Cache-Control); its links, stylesheet, script and search form go to the explorer on the
     bare host, and its Content-Security-Policy lets them."""

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests._gateway_http import GatewaySides
 
 REDIRECTS = """# the spec's examples, and more
 /redirect-one /one.html
@@ -71,15 +72,8 @@ for number, line in enumerate(MALFORMED):
 DNSLINK = "redirects.test"  # a DNSLink site by Host: its _redirects applies there too
 
 
-@dataclass
-class World:
-    kubo_url: str
-    ours_url: str
-    ids: dict[str, str]
-
-
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewaySides]:
     from autocodec.registry import Runtime
     from tests._kubo_pair import copy_dags
     from tests._dns_server import DnsZone, doh_server
@@ -106,7 +100,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             with Runtime(home, default_set=False) as runtime:
                 copy_dags(kubo, runtime.store, ids.values(), root)
             with ServeProcess(home, root) as ours:
-                yield World(kubo.gateway_url, ours.url, ids)
+                yield GatewaySides(kubo.gateway_url, ours.url, ids)
 
 
 COMPARED = ("location", "content-type", "etag", "cache-control", "x-ipfs-roots", "ipfs-uri")
@@ -124,7 +118,7 @@ CASES = [("good", p) for p in (
 @pytest.mark.slow
 @pytest.mark.parametrize(("site", "path"), CASES)
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
-def test_a_sites_redirects_answer_as_kubos_on_a_content_origin(world: World, site: str, path: str, method: str) -> None:
+def test_a_sites_redirects_answer_as_kubos_on_a_content_origin(world: GatewaySides, site: str, path: str, method: str) -> None:
     from tests._gateway_http import fetch_checked
 
     host = {"Host": f"{world.ids[site]}.ipfs.localhost:8080"}
@@ -145,7 +139,7 @@ def test_a_sites_redirects_answer_as_kubos_on_a_content_origin(world: World, sit
 @pytest.mark.parametrize("path", ["/redirect-one", "/200-index", "/not-found/a", "/q?y=2", "/one.html", "/nope/x",
                                   "/rdir/"])
 @pytest.mark.parametrize("host", [DNSLINK, f"{DNSLINK.replace('.', '-')}.ipns.localhost:8080", "127.0.0.1"])
-def test_redirects_apply_on_dnslink_hosts_and_never_on_the_path_gateway_as_in_kubo(world: World, path: str,
+def test_redirects_apply_on_dnslink_hosts_and_never_on_the_path_gateway_as_in_kubo(world: GatewaySides, path: str,
                                                                                      host: str) -> None:
     """On a DNSLink host (and its subdomain) the site's rules apply, with the name's caching;
     on the path gateway (``/ipfs/{cid}/...`` on an IP) they never do: a 404."""
@@ -181,7 +175,7 @@ URI_CASES = [(host, path) for host in ("127.0.0.1", "localhost:8080") for path i
 @pytest.mark.slow
 @pytest.mark.parametrize(("host", "path"), URI_CASES)
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
-def test_uri_protocol_handler_redirects_answer_as_kubos(world: World, host: str, path: str, method: str) -> None:
+def test_uri_protocol_handler_redirects_answer_as_kubos(world: GatewaySides, host: str, path: str, method: str) -> None:
     """``?uri=ipfs://CID/path`` (a browser's protocol handler, boxo's
     ``handleProtocolHandlerRedirect``): the status, ``Location`` and body Kubo answers."""
     from tests._gateway_http import fetch_checked

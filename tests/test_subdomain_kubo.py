@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from autocodec import CID
-from tests._gateway_http import CheckedReply, fetch_checked
+from tests._gateway_http import CheckedReply, GatewaySides, fetch_checked
 from tests._gateway_answers import car_blocks, cors_values, same_cors, tar_members
 
 HOST = "localhost:8080"  # the same Host to both gateways: the Locations they write are comparable
@@ -32,15 +32,8 @@ COMPARED = ("location", "content-type", "etag", "cache-control", "x-ipfs-roots",
             "content-range", "content-disposition", "access-control-allow-origin", "allow")
 
 
-@dataclass
-class World:
-    kubo_url: str
-    ours_url: str
-    ids: dict[str, str]
-
-
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewaySides]:
     from autocodec.cid import b58encode
     from autocodec.registry import Runtime
     from tests._kubo_pair import copy_dags
@@ -87,14 +80,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             resolved = run_cli(home, "name", "resolve", ids["name"], "--gateway", kubo.gateway_url).stdout.decode()
             assert resolved == f"/ipfs/{ids['site']}/sub\n"  # the record is kept in the home
             with ServeProcess(home, root) as ours:
-                yield World(kubo.gateway_url, ours.url, ids)
+                yield GatewaySides(kubo.gateway_url, ours.url, ids)
 
 
-def _fetch(world: World, base: str, host: str, path: str, headers: dict[str, str], method: str) -> CheckedReply:
+def _fetch(world: GatewaySides, base: str, host: str, path: str, headers: dict[str, str], method: str) -> CheckedReply:
     return fetch_checked(base, path.format(**world.ids), {"Host": host.format(**world.ids), **headers}, method)
 
 
-def _compare(world: World, host: str, path: str, headers: dict[str, str] | None = None, method: str = "GET",
+def _compare(world: GatewaySides, host: str, path: str, headers: dict[str, str] | None = None, method: str = "GET",
              body: bool = True) -> tuple[CheckedReply, CheckedReply]:
     """The same request to both gateways; asserts the same status and ``COMPARED`` headers,
     and (``body``) the same body for an answer below 400, or one this server copies."""
@@ -159,7 +152,7 @@ BARE_CASES = [
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("host", "path", "headers", "method"), BARE_CASES)
-def test_content_paths_on_localhost_move_to_their_subdomain_as_in_kubo(world: World, host: str, path: str,
+def test_content_paths_on_localhost_move_to_their_subdomain_as_in_kubo(world: GatewaySides, host: str, path: str,
                                                                        headers: dict[str, str], method: str) -> None:
     kubo, _ours = _compare(world, host, path, headers, method)
     if path.startswith("/ipfs/{site}/sub/note") and host == HOST:
@@ -202,7 +195,7 @@ ORIGIN_CASES = [
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("host", "path", "headers", "method"), ORIGIN_CASES)
-def test_a_content_origin_answers_as_kubos(world: World, host: str, path: str, headers: dict[str, str],
+def test_a_content_origin_answers_as_kubos(world: GatewaySides, host: str, path: str, headers: dict[str, str],
                                            method: str) -> None:
     if "{note}" in str(headers):
         etag = fetch_checked(world.kubo_url, "/ipfs/{site}/sub/note.txt".format(**world.ids)).headers["etag"]
@@ -214,13 +207,13 @@ def test_a_content_origin_answers_as_kubos(world: World, host: str, path: str, h
 
 
 @pytest.mark.slow
-def test_a_car_from_a_content_origin_has_kubos_blocks(world: World) -> None:
+def test_a_car_from_a_content_origin_has_kubos_blocks(world: GatewaySides) -> None:
     kubo, ours = _compare(world, SUB, "/sub?format=car&dag-scope=all", body=False)
     assert kubo.status == 200 and car_blocks(ours.body or b"") == car_blocks(kubo.body or b"")
 
 
 @pytest.mark.slow
-def test_cors_headers_on_a_content_origin_are_kubos(world: World) -> None:
+def test_cors_headers_on_a_content_origin_are_kubos(world: GatewaySides) -> None:
     headers = {"Host": SUB.format(**world.ids)}
     same_cors(cors_values(world.kubo_url, "GET", "/sub/note.txt", headers),
               cors_values(world.ours_url, "GET", "/sub/note.txt", headers))
