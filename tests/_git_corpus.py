@@ -27,10 +27,22 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from autocodec.cid import CID
+from tests.conftest import WASM_SRC
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+WASM = WASM_SRC / "git-raw" / "git-raw.wasm"  # the git-raw codec module
 IDENT = "Ada Lovelace <ada@example.org> 1700000000 +0100"
+
+
+@pytest.fixture(scope="module")
+def codec():  # noqa: ANN201 - autocodec.loader's codec adapter
+    """The git-raw module, loaded once per test module (``codec = _git_corpus.codec`` in a module)."""
+    from autocodec.loader import Sandbox
+
+    return Sandbox().load(WASM.read_bytes()).codec()
 
 
 def block_of(kind: str, body: bytes) -> bytes:

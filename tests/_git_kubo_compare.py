@@ -18,9 +18,7 @@ from autocodec.cid import CID
 from autocodec.loader._adapters import Codec
 from tests._git_corpus import go_lossy
 from tests._kubo import KuboRepo
-from tests.conftest import WASM_SRC
 
-WASM = WASM_SRC / "git-raw" / "git-raw.wasm"
 GIT_RAW = 0x78
 
 

@@ -34,8 +34,9 @@ import pytest
 
 from autocodec.loader._adapters import Codec
 from tests._cli import run_cli
-from tests._git_corpus import Corpus, block_of, build_corpus, cat_objects
-from tests._git_kubo_compare import WASM, KeptAliveRpc, as_json, as_reference, cbor_raw, cid_of, compare, kubo_answer, tree_raw
+from tests import _git_corpus
+from tests._git_corpus import WASM, Corpus, block_of, build_corpus, cat_objects
+from tests._git_kubo_compare import KeptAliveRpc, as_json, as_reference, cbor_raw, cid_of, compare, kubo_answer, tree_raw
 from tests._kubo import KuboRepo
 
 from .conftest import REPO
@@ -70,11 +71,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
         made.close()
 
 
-@pytest.fixture(scope="module")
-def codec() -> Codec:
-    from autocodec.loader import Sandbox
-
-    return Sandbox().load(WASM.read_bytes()).codec()
+codec = _git_corpus.codec  # the git-raw module
 
 
 def test_every_object_agrees_with_kubo(corpus: Corpus, codec: Codec, kubo_node: KuboRepo) -> None:

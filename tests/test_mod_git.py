@@ -24,14 +24,14 @@ import pytest
 
 from autocodec.cid import CID
 from autocodec.errors import AutocodecError, GuestError, InvalidBlock, SandboxError
-from tests._git_corpus import EMPTY_TREE, block_of, cat_objects
+from tests import _git_corpus
+from tests._git_corpus import EMPTY_TREE, WASM, block_of, cat_objects
 
 from .conftest import FIXTURES, WASM_SRC
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git binary")
 
 GIT_RAW = 0x78
-WASM = WASM_SRC / "git-raw" / "git-raw.wasm"
 SIG = (
     "-----BEGIN PGP SIGNATURE-----\n"
     "\n"
@@ -194,11 +194,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Repo, dict[str, str]
     return build_repo(tmp_path_factory.mktemp("gitrepo") / "repo")
 
 
-@pytest.fixture(scope="module")
-def codec():
-    from autocodec.loader import Sandbox
-
-    return Sandbox().load(WASM.read_bytes()).codec()
+codec = _git_corpus.codec  # the git-raw module
 
 
 def all_blocks(r: Repo, named: dict[str, str]) -> dict[str, tuple[str, bytes]]:

@@ -6,22 +6,16 @@ from __future__ import annotations
 
 import hashlib
 
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from . import _git_corpus
 from ._git_corpus import go_lossy
-from .conftest import WASM_SRC
 
-WASM = WASM_SRC / "git-raw" / "git-raw.wasm"
 SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-@pytest.fixture(scope="module")
-def codec():
-    from autocodec.loader import Sandbox
-
-    return Sandbox().load(WASM.read_bytes()).codec()
+codec = _git_corpus.codec  # the git-raw module
 
 
 def hexes() -> st.SearchStrategy[str]:

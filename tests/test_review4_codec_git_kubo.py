@@ -29,9 +29,10 @@ from pathlib import Path
 import pytest
 
 from autocodec.loader._adapters import Codec
+from tests import _git_corpus
 from tests._git_corpus import EMPTY_TREE, Git, _base_env, cat_objects
 from tests._kubo import KuboRepo
-from tests._git_kubo_compare import WASM, compare
+from tests._git_kubo_compare import compare
 
 from .conftest import REPO
 
@@ -43,11 +44,7 @@ pytestmark = [
 IDENT = "Ada Lovelace <ada@example.org> 1700000000 +0100"
 
 
-@pytest.fixture(scope="module")
-def codec() -> Codec:
-    from autocodec.loader import Sandbox
-
-    return Sandbox().load(WASM.read_bytes()).codec()
+codec = _git_corpus.codec  # the git-raw module
 
 
 def _go_ipld_git_testdata(tmp: Path) -> dict[str, tuple[str, bytes]]:
