@@ -26,6 +26,25 @@ def run_cli(home: Path, *args: str, check: bool = True, stdin: bytes | None = No
     return proc
 
 
+def published_set(home: Path, name: str, module: Path) -> tuple[str, str]:
+    """With the CLI on ``home``: key ``k`` made, ``module`` published with it, and a set ``name``
+    listing that one manifest made and published (signed by ``k``). The manifest's CID and the
+    set's index CID, as the commands printed them."""
+    run_cli(home, "key", "gen", "k")
+    manifest = run_cli(home, "publish", str(module), "--key", "k").stdout.decode().strip()
+    run_cli(home, "set", "init", name, "--key", "k")
+    run_cli(home, "set", "add", name, manifest)
+    return manifest, run_cli(home, "set", "publish", name).stdout.decode().strip()
+
+
+def set_version(home: Path, name: str) -> tuple[int, str]:
+    """The index version and CID ``set show NAME`` names (``set NAME: root v1 CID; index vN CID``)."""
+    head = run_cli(home, "set", "show", name).stdout.decode().splitlines()[0]
+    match = re.search(r"; index v(\d+) (\S+)", head)
+    assert match, head
+    return int(match.group(1)), match.group(2)
+
+
 def file_size_limited(max_bytes: int, sigxfsz: signal.Handlers = signal.SIG_DFL) -> Callable[[], None]:
     """A ``preexec_fn``: the child's file size limit (``RLIMIT_FSIZE``) at ``max_bytes``, its SIGXFSZ
     ``sigxfsz`` (by default as a shell leaves it, killing; CPython ignores it at start-up)."""

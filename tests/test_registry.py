@@ -29,7 +29,7 @@ from autocodec.registry import (
 from autocodec.registry._publish import VectorsFailed
 from autocodec.registry._selfdescribing import ENVELOPE_CODEC, wrap
 from autocodec.verify import KeyRing
-from tests._cli import run_cli
+from tests._cli import published_set, run_cli
 from tests._git_corpus import one_commit
 from tests._wasm_tools import with_meta
 
@@ -65,11 +65,7 @@ def _publish_set(rt: Runtime, key, modules: list[Path], name: str = "s") -> CID:
 def test_cli_publish_set_export_pin_decode_update_and_tampered_bundle(tmp_path: Path) -> None:
     pub, user, other = tmp_path / "pub", tmp_path / "user", tmp_path / "other"
     bundle = tmp_path / "bundle.car"
-    run_cli(pub, "key", "gen", "k")
-    manifest = run_cli(pub, "publish", str(GIT_RAW), "--key", "k").stdout.decode().strip()
-    run_cli(pub, "set", "init", "gitset", "--key", "k")
-    run_cli(pub, "set", "add", "gitset", manifest)
-    set_cid = run_cli(pub, "set", "publish", "gitset").stdout.decode().strip()
+    manifest, set_cid = published_set(pub, "gitset", GIT_RAW)
     run_cli(pub, "set", "export", "gitset", "-o", str(bundle))
 
     # A second, fresh home: pin the bundle and decode a real git commit stored there.

@@ -19,7 +19,7 @@ import pytest
 
 from autocodec.cid import CID
 from autocodec.sources import NodeSource
-from tests._cli import refusal_line, run_cli
+from tests._cli import published_set, refusal_line, run_cli, set_version
 from tests._node_down import NodeGoesDown
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
@@ -42,20 +42,9 @@ def _upstream(url: str) -> tuple[str, int]:
     return parts.hostname, parts.port
 
 
-def _version(home: Path, name: str) -> tuple[int, str]:
-    head = run_cli(home, "set", "show", name).stdout.decode().splitlines()[0]
-    match = re.search(r"; index v(\d+) (\S+)", head)
-    assert match, head
-    return int(match.group(1)), match.group(2)
-
-
 def _set_home(tmp_path: Path, name: str) -> Path:
     home = tmp_path / "home"
-    run_cli(home, "key", "gen", "k")
-    manifest = run_cli(home, "publish", str(GIT_RAW), "--key", "k").stdout.decode().strip()
-    run_cli(home, "set", "init", name, "--key", "k")
-    run_cli(home, "set", "add", name, manifest)
-    run_cli(home, "set", "publish", name)
+    published_set(home, name, GIT_RAW)
     return home
 
 
@@ -64,25 +53,25 @@ def test_a_node_down_mid_way_leaves_the_set_version_and_the_retry_puts_the_same_
         tmp_path: Path, kubo_node, relays: list[NodeGoesDown], step: str) -> None:
     name = "mid-" + step.replace("/", "-")
     home = _set_home(tmp_path, name)
-    assert _version(home, name)[0] == 1
+    assert set_version(home, name)[0] == 1
     relay = NodeGoesDown(_upstream(kubo_node.api_url), step)
     relays.append(relay)
     failed = run_cli(home, "set", "publish", name, "--to-node", relay.url, check=False)
     assert relay.down and relay.seen[0] == "key/list", relay.seen
     refusal_line(failed.returncode, failed.stdout, failed.stderr.decode())
-    assert _version(home, name)[0] == 1
+    assert set_version(home, name)[0] == 1
     node = NodeSource(kubo_node.api_url)
     pinned_before = node.pins("recursive")
     retry = run_cli(home, "set", "publish", name, "--to-node", kubo_node.api_url)
     index = retry.stdout.decode().strip()
-    assert _version(home, name) == (2, index)
+    assert set_version(home, name) == (2, index)
     ipns = re.search(r"IPNS /ipns/(\S+) -> ", retry.stderr.decode())
     assert ipns, retry.stderr.decode()
     assert node.resolve_name(ipns.group(1)) == f"/ipfs/{index}"
     if step == "name/publish":  # the index signed in the failed attempt was pinned there: the retry put that one
         assert CID.parse(index) in pinned_before
     again = run_cli(home, "set", "publish", name).stdout.decode().strip()
-    assert again != index and _version(home, name) == (3, again)
+    assert again != index and set_version(home, name) == (3, again)
 
 
 def test_module_publish_down_mid_way_then_retry_answers_the_same_manifest(

@@ -4,13 +4,12 @@ the version went up and its CID was printed although nothing reached the node.""
 
 from __future__ import annotations
 
-import re
 import socket
 from pathlib import Path
 
 import pytest
 
-from tests._cli import refusal_line, run_cli
+from tests._cli import published_set, refusal_line, run_cli, set_version
 
 pytestmark = pytest.mark.slow
 
@@ -23,25 +22,13 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])  # closed again when the block ends: nothing listens there
 
 
-def _version(home: Path) -> int:
-    """The index version ``set show`` names: ``set s1: root v1 CID; index vN CID``."""
-    head = run_cli(home, "set", "show", "s1").stdout.decode().splitlines()[0]
-    match = re.search(r"; index v(\d+) ", head)
-    assert match, head
-    return int(match.group(1))
-
-
 def test_a_node_that_is_down_leaves_the_set_unsigned(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    run_cli(home, "key", "gen", "k")
-    manifest = run_cli(home, "publish", str(GIT_RAW), "--key", "k").stdout.decode().strip()
-    run_cli(home, "set", "init", "s1", "--key", "k")
-    run_cli(home, "set", "add", "s1", manifest)
-    first = run_cli(home, "set", "publish", "s1").stdout.decode().strip()
-    assert _version(home) == 1
+    _manifest, first = published_set(home, "s1", GIT_RAW)
+    assert set_version(home, "s1") == (1, first)
     down = run_cli(home, "set", "publish", "s1", "--to-node", f"http://127.0.0.1:{_closed_port()}", check=False)
     line = refusal_line(down.returncode, down.stdout, down.stderr.decode())
     assert "127.0.0.1" in line, line
-    assert _version(home) == 1
+    assert set_version(home, "s1") == (1, first)
     second = run_cli(home, "set", "publish", "s1").stdout.decode().strip()
-    assert _version(home) == 2 and second != first
+    assert set_version(home, "s1") == (2, second) and second != first
