@@ -5,7 +5,7 @@
 
 (pytest registers a fixture under the module attribute's name, so it replaces conftest's empty
 ``home`` in that module only.) ``initialised_home``: one per test, with the default extension set;
-``module_home``: one per module, ``--no-default-set``. Neither is exported as ``$AUTOCODEC_HOME``:
+``bare_home``: one per test, ``--no-default-set``; ``module_home``: one per module, ``--no-default-set``. Neither is exported as ``$AUTOCODEC_HOME``:
 the tests name it (``run_cli(home, ...)``).
 """
 
@@ -23,6 +23,14 @@ def initialised_home(tmp_path: Path) -> Path:
     """``tmp_path / "home"`` after ``autocodec init`` (the default set included)."""
     home = tmp_path / "home"
     run_cli(home, "init")
+    return home
+
+
+@pytest.fixture()
+def bare_home(tmp_path: Path) -> Path:
+    """``tmp_path / "home"`` after ``autocodec init --no-default-set``."""
+    home = tmp_path / "home"
+    run_cli(home, "init", "--no-default-set")
     return home
 
 

@@ -35,6 +35,7 @@ from autocodec.verify.ucan import (
 )
 from autocodec.verify.ucan._token import VARSIG_ED25519_DAG_CBOR
 
+from . import _homes
 from ._cli import run_cli
 
 CID = "bafkqaaa"  # the empty identity CID: content every home holds
@@ -47,11 +48,7 @@ def _one_line_error(proc: subprocess.CompletedProcess[bytes], code: int = 1) -> 
     return err
 
 
-@pytest.fixture()
-def home(tmp_path: Path) -> Path:
-    path = tmp_path / "home"
-    run_cli(path, "init")
-    return path
+home = _homes.initialised_home  # tmp_path / "home" after `autocodec init`
 
 
 def _key(home: Path, name: str, *extra: str, env: dict[str, str] | None = None) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import _homes
 from tests._cli import refusal_line, run_cli
 from tests._kubo import KuboRepo, require_kubo
 
@@ -35,11 +36,7 @@ def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
         yield repo
 
 
-@pytest.fixture()
-def home(tmp_path: Path) -> Path:
-    home = tmp_path / "home"
-    run_cli(home, "init", "--no-default-set")
-    return home
+home = _homes.bare_home  # tmp_path / "home" after `autocodec init --no-default-set`
 
 
 @pytest.mark.parametrize("command", [["cat"], ["block", "get"], ["dag", "get"]], ids=" ".join)

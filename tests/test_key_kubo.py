@@ -31,6 +31,7 @@ from autocodec.verify._keyformats import (
     import_key,
     ipns_name,
 )
+from tests import _homes
 from tests._cli import refusal_line, run_cli
 from tests._kubo import KuboRepo, require_kubo
 
@@ -136,11 +137,7 @@ def kubo(tmp_path: Path) -> KuboRepo:
     return KuboRepo.create(tmp_path / "kubo")
 
 
-@pytest.fixture()
-def home(tmp_path: Path) -> Path:
-    path = tmp_path / "home"
-    run_cli(path, "init")
-    return path
+home = _homes.initialised_home  # tmp_path / "home" after `autocodec init`
 
 
 def _kubo_names(kubo: KuboRepo) -> dict[str, str]:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import _homes
 from tests._cli import refusal_line, run_cli
 from tests._kubo import KuboRepo, require_kubo
 
@@ -83,11 +84,7 @@ def _clean(text: str) -> None:
         assert secret not in text, f"a secret leaked: {text!r}"
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    home = tmp_path / "home"
-    run_cli(home, "init", "--no-default-set")
-    return home
+home = _homes.bare_home  # tmp_path / "home" after `autocodec init --no-default-set`
 
 
 def test_api_auth_fetches_from_a_protected_node_and_a_wrong_secret_is_one_line(node: Node, home: Path) -> None:

@@ -26,6 +26,7 @@ import pytest
 from autocodec.bao._blobs import BlobStore
 from autocodec.errors import ConfigError, FileSizeLimit, StoreError
 from autocodec.verify._keyring import _write_error
+from tests import _homes
 from tests._cli import file_size_limit_line, run_cli, run_cli_limited
 
 pytestmark = pytest.mark.slow
@@ -39,11 +40,7 @@ def _one_line(proc: subprocess.CompletedProcess[bytes], kind: str) -> str:
     return err
 
 
-@pytest.fixture()
-def home(tmp_path: Path) -> Path:
-    home = tmp_path / "home"
-    run_cli(home, "init")
-    return home
+home = _homes.initialised_home  # tmp_path / "home" after `autocodec init`
 
 
 def test_bao_add_past_the_file_size_limit_leaves_no_part_and_the_store_works(home: Path, tmp_path: Path) -> None:
