@@ -1,5 +1,6 @@
 """Run the ``autocodec`` command: as a separate process on a given home (end-to-end tests), or
-in this process (``main_here``, for the parser's refusals; ``here``, the folder such a run works in)."""
+in this process (``main_here``, for the parser's refusals; ``here``, the folder such a run works in).
+``fresh_log_stream``: an autouse fixture for a module that binds it, structlog set up afresh for each test."""
 
 from __future__ import annotations
 
@@ -89,6 +90,16 @@ def refusal_line(status: int, out: bytes, err: str, usage: bool = False) -> str:
     else:
         assert lines[0].startswith("autocodec: "), err
     return lines[0]
+
+
+@pytest.fixture(autouse=True)
+def fresh_log_stream() -> None:
+    """structlog configured afresh for each test of a module that binds this: it writes to this
+    test's stderr (a CLI test run before may have bound a capture since closed), through the whole
+    pipeline (so ``capture_logs`` sees the library's records)."""
+    from autocodec import log
+
+    log.configure()
 
 
 @pytest.fixture

@@ -56,17 +56,13 @@ from autocodec.verify import (
 )
 from autocodec.verify._canonical import document_cid
 from autocodec.verify._ed25519 import L, P
+from tests import _cli
 from tests._world import DAY, NOW, YEAR, World, key, resign_envelope
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_log_stream() -> None:
-    """Point structlog at this test's stderr (a CLI test may have bound a closed capture)."""
-    from autocodec import log
-
-    log.configure()
+_fresh_log_stream = _cli.fresh_log_stream  # autouse: structlog afresh for each test (tests/_cli.py)
 
 
 @pytest.fixture

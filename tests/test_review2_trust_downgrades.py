@@ -12,21 +12,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 
 from autocodec.errors import ModuleDowngrade
 from autocodec.registry import Runtime
 from autocodec.verify import Delegation, Role
+from tests import _cli
 from tests._world import NOW, World, key
 
 VENDOR_CODE = 0x300042
 
 
-@pytest.fixture(autouse=True)
-def _fresh_log_stream() -> None:
-    from autocodec import log
-
-    log.configure()
+_fresh_log_stream = _cli.fresh_log_stream  # autouse: structlog afresh for each test (tests/_cli.py)
 
 
 def _world() -> tuple[World, Delegation]:

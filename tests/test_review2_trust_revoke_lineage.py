@@ -15,14 +15,11 @@ import pytest
 
 from autocodec.errors import WrongDocument
 from autocodec.verify import TrustStore
+from tests import _cli
 from tests._world import NOW, World
 
 
-@pytest.fixture(autouse=True)
-def _fresh_log_stream() -> None:
-    from autocodec import log
-
-    log.configure()
+_fresh_log_stream = _cli.fresh_log_stream  # autouse: structlog afresh for each test (tests/_cli.py)
 
 
 def test_a_root_between_the_anchor_and_the_newest_is_the_pinned_sets_own(home: Path) -> None:

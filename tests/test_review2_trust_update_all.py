@@ -16,14 +16,11 @@ import pytest
 
 from autocodec.errors import AutocodecError, RootChainError
 from autocodec.registry import Runtime
+from tests import _cli
 from tests._world import NOW, World, key
 
 
-@pytest.fixture(autouse=True)
-def _fresh_log_stream() -> None:
-    from autocodec import log
-
-    log.configure()
+_fresh_log_stream = _cli.fresh_log_stream  # autouse: structlog afresh for each test (tests/_cli.py)
 
 
 def _other(name: str, seed: str) -> tuple[World, object]:

@@ -15,16 +15,13 @@ import pytest
 
 from autocodec.errors import ExpiredError
 from autocodec.verify import TrustStore, verify_manifest
+from tests import _cli
 from tests._world import DAY, NOW, World
 
 CODE = 0x300001
 
 
-@pytest.fixture(autouse=True)
-def _fresh_log_stream() -> None:
-    from autocodec import log
-
-    log.configure()
+_fresh_log_stream = _cli.fresh_log_stream  # autouse: structlog afresh for each test (tests/_cli.py)
 
 
 @pytest.mark.parametrize("which", ["root", "index", "manifest"])

@@ -17,16 +17,13 @@ import pytest
 from autocodec import CID
 from autocodec.errors import ModuleDowngrade
 from autocodec.verify import Index, IndexEntry, TrustStore, sign
+from tests import _cli
 from tests._world import DAY, NOW, World
 
 CODE = 0x300001
 
 
-@pytest.fixture(autouse=True)
-def _fresh_log_stream() -> None:
-    from autocodec import log
-
-    log.configure()
+_fresh_log_stream = _cli.fresh_log_stream  # autouse: structlog afresh for each test (tests/_cli.py)
 
 
 def _marked_index(w: World, version: int, manifest: CID) -> CID:

@@ -17,14 +17,11 @@ import pytest
 
 from autocodec.errors import RevokedError, WrongDocument
 from autocodec.verify import TrustStore
+from tests import _cli
 from tests._world import NOW, World
 
 
-@pytest.fixture(autouse=True)
-def _fresh_log_stream() -> None:
-    from autocodec import log
-
-    log.configure()
+_fresh_log_stream = _cli.fresh_log_stream  # autouse: structlog afresh for each test (tests/_cli.py)
 
 
 def test_roots_before_the_anchor_of_a_pinned_set_are_refused(home: Path) -> None:

@@ -16,16 +16,13 @@ import pytest
 
 from autocodec.errors import NotTrusted, RevokedError
 from autocodec.verify import Delegation, Role, TrustStore
+from tests import _cli
 from tests._world import NOW, World, key
 
 CODE = 0x300001
 
 
-@pytest.fixture(autouse=True)
-def _fresh_log_stream() -> None:
-    from autocodec import log
-
-    log.configure()
+_fresh_log_stream = _cli.fresh_log_stream  # autouse: structlog afresh for each test (tests/_cli.py)
 
 
 def _world_with_one_of_two_index_keys() -> World:

@@ -14,14 +14,11 @@ import pytest
 
 from autocodec.errors import RollbackError
 from autocodec.verify import TrustStore
+from tests import _cli
 from tests._world import NOW, World, key
 
 
-@pytest.fixture(autouse=True)
-def _fresh_log_stream() -> None:
-    from autocodec import log
-
-    log.configure()
+_fresh_log_stream = _cli.fresh_log_stream  # autouse: structlog afresh for each test (tests/_cli.py)
 
 
 def test_a_stale_update_cannot_roll_back_through_a_rotation_the_store_already_took(home: Path) -> None:

@@ -11,19 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 
 from autocodec.errors import RootChainError
 from autocodec.registry import Runtime
 from autocodec.store._car import CarWriter
+from tests import _cli
 from tests._world import NOW, World, key
 
 
-@pytest.fixture(autouse=True)
-def _fresh_log_stream() -> None:
-    from autocodec import log
-
-    log.configure()
+_fresh_log_stream = _cli.fresh_log_stream  # autouse: structlog afresh for each test (tests/_cli.py)
 
 
 def _bundle(path: Path, world: World, index: object) -> None:

@@ -40,16 +40,12 @@ from autocodec.verify.ucan import (
     revocation,
 )
 from autocodec.verify.ucan._token import Token
+from tests import _cli
 from tests._ipvm_home import DOC, ipvm_runtime
 from tests._select_home import SELECT_CID
 
 
-@pytest.fixture(autouse=True)
-def _fresh_log_stream() -> None:
-    """structlog's pipeline, so ``capture_logs`` sees the library's records."""
-    from autocodec import log
-
-    log.configure()
+_fresh_log_stream = _cli.fresh_log_stream  # autouse: structlog afresh for each test (tests/_cli.py)
 
 
 @pytest.fixture

@@ -30,16 +30,13 @@ from autocodec import CID
 from autocodec.errors import BlockNeeded, NotTrusted, RevokedError, RootChainError
 from autocodec.registry import Runtime
 from autocodec.verify import TrustStore, verify_manifest
+from tests import _cli
 from tests._cli import run_cli
 from tests._s10_trust_lineage import CODE, Lineage
 from tests._world import DAY, NOW, World
 
 
-@pytest.fixture(autouse=True)
-def _fresh_log_stream() -> None:
-    from autocodec import log
-
-    log.configure()
+_fresh_log_stream = _cli.fresh_log_stream  # autouse: structlog afresh for each test (tests/_cli.py)
 
 
 @pytest.fixture

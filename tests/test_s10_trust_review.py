@@ -25,16 +25,13 @@ from autocodec.errors import NotTrusted, RevokedError
 from autocodec.modcid import module_cid
 from autocodec.registry import Runtime
 from autocodec.verify import TrustStore
+from tests import _cli
 from tests._cli import run_cli
 from tests._s10_trust_lineage import CODE, Lineage
 from tests._world import NOW, World
 
 
-@pytest.fixture(autouse=True)
-def _fresh_log_stream() -> None:
-    from autocodec import log
-
-    log.configure()
+_fresh_log_stream = _cli.fresh_log_stream  # autouse: structlog afresh for each test (tests/_cli.py)
 
 
 def _v0(cid: CID) -> str:

@@ -35,18 +35,14 @@ from autocodec.verify import (
     sign,
     verify_manifest,
 )
+from tests import _cli
 from tests._world import DAY, NOW, YEAR, World, key
 
 REPO = Path(__file__).resolve().parents[1]
 GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_log_stream() -> None:
-    """Point structlog at this test's stderr (a CLI test may have bound a closed capture)."""
-    from autocodec import log
-
-    log.configure()
+_fresh_log_stream = _cli.fresh_log_stream  # autouse: structlog afresh for each test (tests/_cli.py)
 
 
 def test_pae_matches_the_dsse_definition() -> None:
