@@ -30,15 +30,43 @@ def cid_base_value(text: str) -> str | None:
     return str(name)
 
 
-def add_cid_base_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cid-base", metavar="BASE", type=cid_base_value,
+class UnreadBase(str):
+    """A ``--cid-base`` value naming no multibase, kept by a command whose JSON form Kubo writes
+    without reading the option (``dag put``, ``dag resolve``, ``dag import``: the CIDs under
+    ``{"/": ...}`` are in their default base): refused for text (``unread_base_refusal``), taken
+    for ``--enc=json``, and spelled as no base."""
+
+
+def _json_ignored_base(text: str) -> str | None:
+    try:
+        return cid_base_value(text)
+    except argparse.ArgumentTypeError:
+        return UnreadBase(text)
+
+
+def add_cid_base_option(parser: argparse.ArgumentParser, *, json_ignores: bool = False) -> None:
+    """``--cid-base``; ``json_ignores``: any value is taken with ``--enc=json`` (``UnreadBase``)."""
+    parser.add_argument("--cid-base", metavar="BASE", type=_json_ignored_base if json_ignores else cid_base_value,
                         help="multibase for CIDs in the output, e.g. base36, base58btc, base16 "
                              "(a CIDv0 becomes CIDv1 in any base but base58btc)")
 
 
+def unread_base_refusal(args: argparse.Namespace) -> str | None:
+    """Why an ``UnreadBase`` is refused (the output is text, which uses it), or None."""
+    base = getattr(args, "cid_base", None)
+    if not isinstance(base, UnreadBase) or getattr(args, "enc", "text") == "json":
+        return None
+    try:
+        cid_base_value(base)
+    except argparse.ArgumentTypeError as exc:
+        return f"argument --cid-base: {exc}"
+    return None  # pragma: no cover - an UnreadBase names no multibase
+
+
 def cid_text(cid: CID, base: str | None, *, upgrade: bool = True) -> str:
-    """``cid`` as text in ``base`` (None: the default spelling); see the module invariants."""
-    if base is None or (cid.version == 0 and not upgrade):
+    """``cid`` as text in ``base`` (None, or an ``UnreadBase``: the default spelling); see the
+    module invariants."""
+    if base is None or isinstance(base, UnreadBase) or (cid.version == 0 and not upgrade):
         return str(cid)
     return cid.encode(base)
 
@@ -49,7 +77,7 @@ def resolved_text(root: CID, root_text: str, cid: CID, base: str | None) -> str:
     else in the base of a CIDv1 root (a CIDv0 it reaches upgraded), else as is."""
     from ..dag import base_of
 
-    if base:
+    if base and not isinstance(base, UnreadBase):
         return cid_text(cid, base)
     lent = base_of(root_text) if root.version == 1 else None  # Kubo's CidEncoderFromPath
     return cid_text(cid, lent, upgrade=lent is not None)

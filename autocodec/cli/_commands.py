@@ -146,8 +146,8 @@ def _leaf_parsers(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str
 def kubo_global_options(parser: argparse.ArgumentParser) -> None:
     """Kubo's global ``--enc`` and ``--cid-base``, taken by every command (a script written for
     Kubo passes them anywhere). A command that uses one declares it itself (``add_enc_option``,
-    ``add_cid_base_option``); the others get a hidden one here, checked by ``unused_globals``."""
-    from ._cidbase import cid_base_value
+    ``add_cid_base_option``); the others get a hidden one here, checked by ``unused_globals``
+    (the hidden ``--cid-base`` is read there: a command that ignores it takes any value, as Kubo)."""
     from ._kubo import enc_value
 
     for leaf in _leaf_parsers(parser).values():
@@ -155,22 +155,32 @@ def kubo_global_options(parser: argparse.ArgumentParser) -> None:
         if "--enc" not in own:
             leaf.add_argument("--enc", dest="unused_enc", type=enc_value, default=None, help=argparse.SUPPRESS)
         if "--cid-base" not in own:
-            leaf.add_argument("--cid-base", dest="unused_cid_base", type=cid_base_value, default=None,
-                              help=argparse.SUPPRESS)
+            leaf.add_argument("--cid-base", dest="unused_cid_base", default=None, help=argparse.SUPPRESS)
 
 
 def unused_globals(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
     """Why a global option given to a command that has no use for it is refused, or None: taken
     without effect where Kubo's same command takes it so (``ENC_IGNORED``, ``CID_BASE_IGNORED``;
     ``--enc=text`` anywhere), refused elsewhere, since the output would not be what was asked."""
+    from ._cidbase import cid_base_value, unread_base_refusal
+
+    unread = unread_base_refusal(args)
+    if unread is not None:
+        return unread
     name = _innermost(parser, args).prog.split(" ", 1)[-1]
     enc = getattr(args, "unused_enc", None)
     if enc not in (None, "text") and name not in ENC_IGNORED:
         return f"--enc={enc} has no effect on `autocodec {name}`: it has no JSON form (leave --enc out)"
-    if getattr(args, "unused_cid_base", None) is not None and name not in CID_BASE_IGNORED:
-        return (f"--cid-base has no effect on `autocodec {name}`: it prints CIDs in their own base only "
-                "(leave --cid-base out)")
-    return None
+    base = getattr(args, "unused_cid_base", None)
+    if base is None or name in CID_BASE_IGNORED:  # never read there, so any value (``nope``), as Kubo's
+        return None
+    try:
+        if cid_base_value(base) is None:  # empty: the option left out
+            return None
+    except argparse.ArgumentTypeError as exc:
+        return f"argument --cid-base: {exc}"
+    return (f"--cid-base has no effect on `autocodec {name}`: it prints CIDs in their own base only "
+            "(leave --cid-base out)")
 
 
 TIMELESS = frozenset({"version", "cid bases", "cid codecs", "cid hashes", "cid inspect"})
