@@ -53,3 +53,14 @@ def test_a_cid_base_the_json_form_does_not_read_is_taken_as_kubo(kubo: KuboRepo,
     taken = enc == "json" and argv[:2] in (["dag", "put"], ["dag", "resolve"])
     assert (theirs[0] == 0) == (mine[0] == 0) == taken and theirs[1] == mine[1], (theirs, mine)
     assert taken or mine[2].count(b"\n") == 1 and b"unsupported multibase 'nope'" in mine[2], mine[2]
+
+
+@pytest.mark.parametrize("codec", ["0x55", "85", "raw", "", "dag-cbor"])
+def test_format_beside_a_cid_codec_spelled_other_than_raw_is_refused_as_kubo(kubo: KuboRepo, ours: Ours,
+                                                                            codec: str) -> None:
+    """Found by the generator (seed 5): ``block put --cid-codec=0x55 -f raw``. Kubo 0.43.1 takes
+    ``--format`` only beside a ``--cid-codec`` whose text is ``raw`` (or empty), so ``0x55`` and
+    ``85``, raw by number, are refused ("unable to use "format" (deprecated) and a custom
+    "cid-codec" at the same time"); ours compared the codec and took them."""
+    theirs, mine = _both(kubo, ours, "block", "put", f"--cid-codec={codec}", "-f", "cbor", stdin=b"\xa0")
+    assert (theirs[0] == 0) == (mine[0] == 0) == (codec in ("raw", "")) and mine[1] == theirs[1], (theirs, mine)

@@ -147,14 +147,15 @@ _FORMATS = {"protobuf": 0x70, "cbor": 0x71, "v0": 0x70}
 def _format_codec(args: argparse.Namespace, mh_code: int) -> tuple[int, int]:
     """The codec and CID version ``--codec`` and the deprecated ``--format`` ask for, read and
     checked as Kubo 0.43.1 does (``kubo_multicodec``): ``--format`` goes with the default raw
-    codec only, and ``v0`` with the whole sha2-256 digest only."""
+    codec only, spelled ``raw`` or left out (``0x55`` or ``85`` is refused beside it, as Kubo
+    compares the text), and ``v0`` with the whole sha2-256 digest only."""
     from ..errors import InvalidInput
     from ._kubo import kubo_multicodec
 
     codec = kubo_multicodec(args.codec)
     if not args.format:
         return codec, 1
-    if codec != 0x55:
+    if args.codec != "raw":  # the text, as Kubo compares it: ``--cid-codec=0x55`` is a custom codec there
         raise InvalidInput("--format (deprecated) and a --cid-codec other than raw cannot be used together",
                            hint="give only --cid-codec")
     if args.format == "v0" and (mh_code != 0x12 or args.mhlen not in (-1, 32)):
