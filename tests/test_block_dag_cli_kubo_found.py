@@ -64,3 +64,11 @@ def test_format_beside_a_cid_codec_spelled_other_than_raw_is_refused_as_kubo(kub
     "cid-codec" at the same time"); ours compared the codec and took them."""
     theirs, mine = _both(kubo, ours, "block", "put", f"--cid-codec={codec}", "-f", "cbor", stdin=b"\xa0")
     assert (theirs[0] == 0) == (mine[0] == 0) == (codec in ("raw", "")) and mine[1] == theirs[1], (theirs, mine)
+
+
+def test_mhtype_sha3_is_sha3_512_as_kubo(kubo: KuboRepo, ours: Ours) -> None:
+    """Found by the generator (seed 3): go-multihash's ``Names`` also spells sha3-512 ``sha3``;
+    Kubo 0.43.1's ``block put --mhtype=sha3`` makes a sha3-512 CID, ours refused the name."""
+    theirs, mine = _both(kubo, ours, "block", "put", "--mhtype=sha3", "-f", "cbor", stdin=b"\xa0")
+    assert (theirs[0], mine[0], mine[1]) == (0, 0, theirs[1])
+    assert CID.parse(mine[1].decode().strip()).hash_code == 0x14

@@ -126,6 +126,11 @@ def kubo_multicodec(text: str) -> int:
                        hint="give a name or code of the multicodec table (`autocodec cid codecs` lists them)")
 
 
+GO_MULTIHASH_ALIASES = {"sha3": 0x14}
+"""Names go-multihash v0.2.3's ``Names`` holds beside the multicodec table's: ``sha3`` is
+sha3-512 (Kubo 0.43.1's ``block put --mhtype=sha3`` makes a sha3-512 CID)."""
+
+
 def kubo_mhtype(text: str) -> int:
     """``block put --mhtype`` as Kubo 0.43.1 reads it (go-multihash's ``Names``): a hash
     function's name spelled exactly; no number, no other letter case. One addition for
@@ -138,7 +143,7 @@ def kubo_mhtype(text: str) -> int:
     number = parse_base0(text, 64, signed=False)
     if number is not None and number in PRIVATE_CODES:
         return number
-    named = _multiformats.hash_code(text)
+    named = GO_MULTIHASH_ALIASES.get(text) or _multiformats.hash_code(text)
     if named is not None:
         return named
     shown = text if len(text) <= 100 else text[:100] + "..."
