@@ -72,3 +72,19 @@ def test_mhtype_sha3_is_sha3_512_as_kubo(kubo: KuboRepo, ours: Ours) -> None:
     theirs, mine = _both(kubo, ours, "block", "put", "--mhtype=sha3", "-f", "cbor", stdin=b"\xa0")
     assert (theirs[0], mine[0], mine[1]) == (0, 0, theirs[1])
     assert CID.parse(mine[1].decode().strip()).hash_code == 0x14
+
+
+def test_dag_put_stores_nothing_when_a_document_fails_as_kubo(kubo: KuboRepo, ours: Ours, tmp_path: Path) -> None:
+    """Found by the generator (seed 3): ``dag put A B C`` where B does not read. Kubo 0.43.1 adds
+    the documents to one batch and commits it after the last, so it prints A's CID, fails on B and
+    stores nothing; ours had stored A."""
+    (tmp_path / "a.json").write_bytes(b'{"first":31337}')
+    (tmp_path / "b.json").write_bytes(b"{nope")
+    (tmp_path / "c.json").write_bytes(b'{"third":31337}')
+    theirs, mine = _both(kubo, ours, "dag", "put", *(str(tmp_path / n) for n in ("a.json", "b.json", "c.json")))
+    assert theirs[0] and mine[0] and mine[1] == theirs[1] and len(mine[1].split()) == 1, (theirs, mine)
+    cid = mine[1].decode().strip()
+    theirs, mine = _both(kubo, ours, "block", "stat", cid)
+    assert theirs[0] and mine[0], (theirs, mine)
+    theirs, mine = _both(kubo, ours, "dag", "put", str(tmp_path / "a.json"), str(tmp_path / "c.json"))
+    assert (theirs[0], mine[0], mine[1]) == (0, 0, theirs[1]) and cid.encode() in mine[1]

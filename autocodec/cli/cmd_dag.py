@@ -177,6 +177,7 @@ def run_put(args: argparse.Namespace) -> int:
     names = kubo_file_args(args.files)
     refuse_missing_files(names)
     with open_runtime(args) as rt:
+        made: list[tuple[CID, bytes]] = []  # stored once every document is read, as Kubo's one batch
         for name in names:
             raw = read_input(name, rt.limits.decode.max_block_bytes, "object", error=InvalidBlock,
                              hint=DOCUMENT_HINT)
@@ -200,8 +201,10 @@ def run_put(args: argparse.Namespace) -> int:
                 rt.decode_block(cid, data, verified=True)
             except UnknownCodec:
                 pass
-            rt.store.put(cid, data)
+            made.append((cid, data))
             write_line(enc_line(args, cid_text(cid, args.cid_base), {"Cid": {"/": str(cid)}}))
+        for cid, data in made:  # a document that fails leaves nothing stored (its CIDs before it printed)
+            rt.store.put(cid, data)
     return 0
 
 
