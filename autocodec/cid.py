@@ -103,9 +103,7 @@ def b58decode(text: str) -> bytes:
     return b"\0" * zeros + body
 
 
-_B32_STD = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-_B32_HEX = "0123456789ABCDEFGHIJKLMNOPQRSTUV"
-_B32STD_TO_HEX = str.maketrans(_B32_STD, _B32_HEX)
+_B32STD_TO_HEX = str.maketrans(_go_multibase.B32_STD, _go_multibase.B32_HEX)
 B36_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 _B58_FLICKR = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
 _FLICKR_TO_BTC = str.maketrans(_B58_FLICKR, B58_ALPHABET)
@@ -144,11 +142,12 @@ def _b36decode(text: str) -> bytes:
     return _radix_decode(text.lower(), B36_ALPHABET)
 
 
-def _bits_decode(text: str, bits: int) -> bytes:
-    """base2 (1 bit a character) and base8 (3 bits), the RFC 4648-style bit packings of multibase."""
-    if any(ch not in "01234567"[: 1 << bits] for ch in text):
-        raise ValueError(f"invalid base{1 << bits} character")
-    stream = "".join(format(int(ch), f"0{bits}b") for ch in text)
+def _base8_decode(text: str) -> bytes:
+    """base8: 3 bits a character, packed RFC 4648-style (multibase spec); non-zero bits past the
+    last whole byte refused."""
+    if text.strip("01234567"):
+        raise ValueError("invalid base8 character")
+    stream = "".join(format(int(ch), "03b") for ch in text)
     usable = len(stream) - len(stream) % 8
     if "1" in stream[usable:]:
         raise ValueError("non-zero trailing bits")
@@ -169,7 +168,7 @@ def _hex_decode(body: str) -> bytes:
 # prefix -> decoder of the text after the prefix (multibase spec, multibase.csv: final and draft entries)
 _DECODERS: dict[str, Any] = {
     "0": _go_multibase.base2,
-    "7": lambda t: _bits_decode(t, 3),
+    "7": _base8_decode,
     "9": lambda t: _radix_decode(t, "0123456789"),
     "f": _hex_decode,
     "F": _hex_decode,
