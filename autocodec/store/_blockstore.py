@@ -11,7 +11,11 @@ Invariants:
   sha2-256 checksum of its bytes stored beside it at ``put``. So corruption is found even for
   blocks whose hasher is an extension that is not loaded when reading.
 - Blocks are keyed by their CIDv1 bytes (a CIDv0 is stored as its v1 equivalent, so both
-  forms find the same block). Identity-multihash CIDs hold their data inline and are never
+  forms find the same block), and found by multihash, as Kubo's blockstore keys them: ``get``,
+  ``has`` and ``stat`` of a CID no row holds answer from a row of another CID of the same
+  multihash (same bytes: the hash says so; ``stat`` reports the codec asked), and ``delete``
+  removes every row of the multihash (an index on the key's multihash, ``MULTIHASH_SCHEMA``).
+  Listings (``cids``, ``check``, the block sequence) name the rows, each under its own CID. Identity-multihash CIDs hold their data inline and are never
   stored; ``get``/``has``/``stat`` answer them from the CID; a put of one holding over
   ``autocodec.builtin.MAX_IDENTITY_DIGEST`` bytes is refused (``DigestTooLong``), as Kubo refuses it.
 - Layout: a store made anew has ``NEW_STORE_PAGE_BYTES`` pages; an older store keeps its own.
@@ -123,6 +127,36 @@ SCHEMA = register_migration(
         )""",
     ],
 )
+
+_VARINT_ENDS = "substr(cid, {}, 1) < x'80'"
+MULTIHASH_OF_KEY = (
+    "substr(cid, CASE "
+    + " ".join(f"WHEN {_VARINT_ENDS.format(at)} THEN {at + 1}" for at in range(2, 10))
+    + " ELSE 11 END)"
+)
+"""The multihash in a row's key, in SQL (built-in functions only, so any SQLite, an older
+autocodec's included, keeps its index): a key is ``0x01``, the codec's varint (up to 9 bytes;
+a byte >= 0x80 says another follows), then the multihash."""
+MULTIHASH_WING = "store-by-multihash"
+MULTIHASH_SCHEMA = register_migration(
+    MULTIHASH_WING,
+    1,
+    [f"CREATE INDEX IF NOT EXISTS blocks_by_multihash ON blocks ({MULTIHASH_OF_KEY})"],
+)
+"""Blocks found by multihash, as Kubo's blockstore keys them (``get``/``has``/``stat``/``delete``).
+A wing of its own, not a second step of the store's: an older autocodec that does not know it
+opens the store as before (SQLite keeps the index up to date under its writes too)."""
+
+_DATA_COLUMNS = "CAST(data AS BLOB), typeof(data), CAST(checksum AS BLOB), typeof(checksum)"
+_SIZE_COLUMNS = "CAST(size AS BLOB), typeof(size), typeof(codec)"
+_SELECT = {
+    columns: (f"SELECT {columns} FROM blocks WHERE cid = ?",
+              f"SELECT {columns} FROM blocks WHERE {MULTIHASH_OF_KEY} = ? LIMIT 1")
+    for columns in (_DATA_COLUMNS, _SIZE_COLUMNS, "1")
+}
+"""Per column list: the SELECT of a block's row by its key, and by its multihash (the index's
+expression, spelled as the index spells it, so SQLite uses it)."""
+_DELETE_BY_MULTIHASH = f"DELETE FROM blocks WHERE {MULTIHASH_OF_KEY} = ?"
 
 SEQ_WING = "store-seq"
 SEQ_SCHEMA = (
@@ -422,6 +456,7 @@ class BlockStore:
         self._depth = 0  # transaction nesting, guarded by _lock
         self._inherited: sqlite3.Connection | None = None  # the parent's, in a forked child: never used
         self._seq_ready = False  # the block sequence is known to exist (``_block_seq``)
+        self._by_multihash: bool | None = None  # the multihash index exists (``_multihash_index``)
         self._file_path = path.absolute()  # where SQLite opened it, whatever the working folder becomes
         self._file = file_identity(self._file_path)  # the file opened: a write checks it is still there
         self._wal_path = self._file_path.with_name(self._file_path.name + "-wal")
@@ -685,13 +720,18 @@ class BlockStore:
         log.debug("blocks_written", count=len(rows))
 
     def delete(self, cid: CID) -> bool:
-        """Remove a block; True if it was there. Identity CIDs are never stored: False."""
+        """Remove a block, under every CID of its multihash (as Kubo's blockstore, keyed by
+        multihash, removes it); True if one was there. Identity CIDs are never stored: False."""
         _need_cid(cid)
         if _is_identity(cid):
             return False
+        by_multihash = self._multihash_index()
         with self.transaction() as conn:
             cur = conn.execute("DELETE FROM blocks WHERE cid = ?", (_key(cid),))
-            return cur.rowcount > 0
+            removed = cur.rowcount > 0
+            if by_multihash:
+                removed = conn.execute(_DELETE_BY_MULTIHASH, (cid.multihash,)).rowcount > 0 or removed
+            return removed
 
     # --- reading -------------------------------------------------------------------------
 
@@ -704,12 +744,27 @@ class BlockStore:
         except sqlite3.Error as exc:
             raise self._sqlite_error(exc, doing if cid is None else f"{doing} {cid}") from exc
 
-    def _stored_row(self, sql: str, doing: str, cid: CID) -> Any:
-        """The row ``sql`` selects for a stored (non-identity) block; ``BlockNotFound`` if absent."""
-        row = self._query(sql, (_key(cid),), doing, cid)
+    def _stored_row(self, columns: str, doing: str, cid: CID) -> Any:
+        """The ``columns`` (``_SELECT``'s keys) of a stored (non-identity) block's row: the row
+        of the CID, else of another CID of its multihash (``_found_by_multihash``);
+        ``BlockNotFound`` if neither."""
+        by_cid, by_multihash = _SELECT[columns]
+        row = self._query(by_cid, (_key(cid),), doing, cid)
+        if row is None and self._multihash_index():
+            row = self._query(by_multihash, (cid.multihash,), doing, cid)
         if row is None:
             raise BlockNotFound(f"block {cid} is not in the store")
         return row
+
+    def _multihash_index(self) -> bool:
+        """Whether the store has its multihash index (``MULTIHASH_SCHEMA``): every home this code
+        opened to write has; a read-only home an older autocodec made may not, and its reads then
+        find a block by its CID only (a lookup by multihash without the index reads every row)."""
+        if self._by_multihash is None:
+            found = self._query("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'blocks_by_multihash'",
+                                (), "look up the multihash index")
+            self._by_multihash = found is not None
+        return self._by_multihash
 
     def _corrupt(self, cid: CID, what: str) -> StoreCorrupt:
         """The error for a block whose row failed its checks (``what`` it is), logged for the
@@ -741,11 +796,7 @@ class BlockStore:
             return _inline_data(cid)
         # CAST: a column whose type changed on disk (one flipped bit turns a BLOB into TEXT) is
         # read back as its bytes, never decoded as UTF-8; the checksum then tells if they are intact
-        data, data_type, checksum, checksum_type = self._stored_row(
-            "SELECT CAST(data AS BLOB), typeof(data), CAST(checksum AS BLOB), typeof(checksum) FROM blocks WHERE cid = ?",
-            "read",
-            cid,
-        )
+        data, data_type, checksum, checksum_type = self._stored_row(_DATA_COLUMNS, "read", cid)
         if not _row_intact(data, data_type, checksum, checksum_type, cid):
             raise self._corrupt(cid, "is corrupt")
         return data
@@ -812,7 +863,9 @@ class BlockStore:
         _need_cid(cid)
         if _is_identity(cid):
             return len(cid.digest) <= _max_identity_digest()
-        return self._query("SELECT 1 FROM blocks WHERE cid = ?", (_key(cid),), "look up", cid) is not None
+        if self._query("SELECT 1 FROM blocks WHERE cid = ?", (_key(cid),), "look up", cid) is not None:
+            return True
+        return self._multihash_index() and self._query(_SELECT["1"][1], (cid.multihash,), "look up", cid) is not None
 
     def __contains__(self, cid: object) -> bool:
         return isinstance(cid, CID) and self.has(cid)
@@ -821,14 +874,10 @@ class BlockStore:
         _need_cid(cid)
         if _is_identity(cid):
             return BlockStat(cid, len(_inline_data(cid)), cid.codec, inline=True)
-        size, size_type, codec, codec_type = self._stored_row(
-            "SELECT CAST(size AS BLOB), typeof(size), CAST(codec AS BLOB), typeof(codec) FROM blocks WHERE cid = ?",
-            "stat",
-            cid,
-        )
+        size, size_type, codec_type = self._stored_row(_SIZE_COLUMNS, "stat", cid)
         if size_type != "integer" or codec_type != "integer":
             raise self._corrupt(cid, "has a corrupt size or codec")
-        return BlockStat(cid, int(size), int(codec))
+        return BlockStat(cid, int(size), cid.codec)
 
     def _keys(self) -> Iterator[bytes]:
         """Every stored key (BLOB keys only, in byte order), unvalidated; pages without a long lock."""
