@@ -27,9 +27,7 @@ whose difference is documented; the stores are then made the same again.
 Documented differences, named line by line (``documented``, ``_update_model``, ``end_round``):
 ``block put`` of bytes that do not decode under a codec this package decodes (docs/bounds.md;
 Kubo's own ``dag get`` of the block must fail too) and of a block over 2 MiB (Kubo stores it,
-then refuses it); blake2s-160..248, computed here only (docs/unixfs.md); a block Kubo finds, or
-``block rm`` removes, under another CID of the same multihash (its blockstore is keyed by
-multihash, ours by CID); ``block rm`` checking every argument before removing any, and removing
+then refuses it); blake2s-160..248, computed here only (docs/unixfs.md); ``block rm`` checking every argument before removing any, and removing
 a block Kubo's ``--pin`` pinned (or beside a pin Kubo cannot decode, which fails its every
 ``block rm``); ``dag put`` under a "potentially insecure" hash printing no CID; ``--enc=xml``
 (docs/cli.md); a failed ``dag get --output-codec=json|cbor`` writing nothing (docs/bounds.md);
@@ -145,7 +143,6 @@ class World:
         self.cids: list[CID] = []  # stored by both (seeds, puts)
         self.roots: list[CID] = []  # DAG seeds, for paths
         self.pinned: set[CID] = set()  # what Kubo's --pin pinned this round
-        self.ours_cids: set[CID] = set()  # CIDv1s our store holds (as the lines run)
         self.excused: set[bytes] = set()  # multihashes a documented line may leave in one store
         self.diverged: set[bytes] = set()  # those left in one store, for the rest of the round
         self.round = 0
@@ -240,7 +237,6 @@ def setup(world: World) -> None:
     world.seeds = seed_again(world)
     world.cids = list(world.seeds)
     world.roots = world.seeds[4:]
-    world.ours_cids = {c.to_v1() for c in world.cids}
     world.own = set(_store_mhs(world)[1]) - {c.multihash for c in world.seeds}
 
 
@@ -507,12 +503,6 @@ def documented(world: World, line: Line, theirs: Run, ours: Run) -> str | None:
             world.excused.update(c.multihash for c in cids)
             world.diverged.update(c.multihash for c in cids)
             return "block put of bytes the codec does not decode"
-    if command != "block rm" and theirs.code == 0 and ours.code and any(
-            w in our_err for w in ("is not in the store", "could not find", "not in the local store")):
-        held = {c.multihash for c in world.ours_cids}
-        if any(m in held for m in map(_mh, _cid_words(line.argv)) if m):
-            # docs/cli.md: Kubo's blockstore is keyed by multihash, ours by CID
-            return "a block stored under another CID of the same multihash"
     if command == "block rm":
         kubo_removed = [ln.split()[-1] for ln in theirs.out.decode().splitlines() if ln.startswith("removed ")]
         if theirs.code and ours.code and not ours.out and "invalid" in their_err:
@@ -529,32 +519,11 @@ def documented(world: World, line: Line, theirs: Run, ours: Run) -> str | None:
             world.excused.update(m for m in map(_mh, _cid_words(line.argv)) if m)
             world.diverged.update(m for m in map(_mh, _cid_words(line.argv)) if m)
             return "block rm of a block Kubo's --pin pinned"
-        if "is not in the store" in our_err and (theirs.code == 0 or "not removed" in their_err):
-            missing = [w.split()[0] for w in our_err.split("block ")[1:] if " is not in the store" in w]
-            held = {c.multihash for c in world.ours_cids}
-            moved = {m for m in map(_mh, missing) if m in held}
-            ours_removed = [ln.split()[-1] for ln in ours.out.decode().splitlines() if ln.startswith("removed ")]
-            extra = ({m for m in map(_mh, kubo_removed) if m} - {m for m in map(_mh, ours_removed) if m}
-                     if kubo_removed or theirs.code == 0 and theirs.out else moved)
-            if moved and extra <= moved:
-                world.diverged |= moved
-                world.excused |= moved
-                return "block rm of a block stored under another CID of the same multihash"
     return None
 
 
 def _update_model(world: World, line: Line, theirs: Run, ours: Run) -> None:
     command = _command(line.argv)
-    if command == "block rm":
-        # Kubo removes the multihash: a block ours holds under another CID of it may stay here only
-        for word in _cid_words(line.argv):
-            try:
-                cid = CID.parse(word).to_v1()
-            except Exception:  # noqa: BLE001
-                continue
-            if any(c.multihash == cid.multihash and c != cid for c in world.ours_cids):
-                world.diverged.add(cid.multihash)
-                world.excused.add(cid.multihash)
     if command == "block rm" and theirs.code and ours.code and not ours.out:
         # docs/cli.md: ours checks every argument first; Kubo removed those before a bad one (quietly with -q)
         world.excused.update(m for m in map(_mh, _cid_words(line.argv)) if m)
@@ -563,19 +532,11 @@ def _update_model(world: World, line: Line, theirs: Run, ours: Run) -> None:
         world.big_refused = True
     if command in ("block put", "dag put"):
         for cid in _cids_of(ours.out) if ours.code == 0 else []:
-            world.ours_cids.add(cid.to_v1())
             if theirs.code == 0 and cid not in world.cids:
                 world.cids.append(cid)
         if theirs.code == 0 and any(a.startswith("--pin") and a != "--pin=false" for a in line.argv):
             world.pinned.update(_cids_of(theirs.out) or [CID.parse("bafkqaaa")])
             world.bad_pinned |= ours.code != 0
-    if command == "block rm":
-        for ln in ours.out.decode().splitlines():
-            if ln.startswith("removed "):
-                try:
-                    world.ours_cids.discard(CID.parse(ln.split()[-1]).to_v1())
-                except Exception:  # noqa: BLE001
-                    pass
 
 
 def compare(world: World, line: Line, theirs: Run, ours: Run, tally: Tally) -> None:
@@ -661,9 +622,7 @@ def end_round(world: World, tally: Tally) -> None:
     world.diverged.clear()
     gone = {m for m in theirs ^ set(ours)}
     world.cids = [c for c in world.cids if c.multihash not in gone or c in world.seeds]
-    world.ours_cids = {CID.parse(c).to_v1() for m, cs in ours.items() if m not in gone for c in cs}
     seed_again(world)
-    world.ours_cids |= {c.to_v1() for c in world.seeds}
 
 
 def run(kubo: KuboRepo, tmp: Path, count: int, seed: int) -> tuple[Tally, list[Any]]:

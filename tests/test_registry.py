@@ -265,6 +265,12 @@ def test_block_rm_refuses_what_a_pinned_set_needs_and_pin_repair_fetches_it_back
     refused = run_cli(home, "block", "rm", str(module), check=False)
     assert refused.returncode == 1 and b"BlockNeeded" in refused.stderr and b"keccak-256" in refused.stderr
     assert len(refused.stderr.splitlines()) == 1
+    # the store removes a multihash (as Kubo's blockstore): the module's bytes under another codec are needed too
+    alias = CID.build(0x71, module.multihash)
+    refused = run_cli(home, "block", "rm", str(alias), check=False)
+    assert refused.returncode == 1 and f"has the bytes of {module}".encode() in refused.stderr, refused.stderr
+    with Runtime(home) as rt:
+        assert rt.store.has(module) and rt.store.get(alias) == rt.store.get(module)
     run_cli(home, "block", "rm", "--force", str(module), str(manifest))
     with Runtime(home) as rt:
         assert not rt.store.has(module) and set(rt.pins.missing()) == {module, manifest}

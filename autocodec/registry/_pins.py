@@ -571,13 +571,19 @@ class Pins:
 
     def guard_removal(self, cids: "list[CID]", *, needed: "dict[CID, str] | None" = None) -> None:
         """Raise ``BlockNeeded`` (naming the set and what the block is) if a pinned set needs any
-        of ``cids``; the caller removes nothing then. ``needed`` is ``needed()`` if the caller
-        already holds it (one reading of the pins for many checks)."""
+        of ``cids``, or a block of the same multihash (the store removes a multihash, under every
+        CID of it, as Kubo's blockstore); the caller removes nothing then. ``needed`` is
+        ``needed()`` if the caller already holds it (one reading of the pins for many checks)."""
         needed = self.needed() if needed is None else needed
+        by_multihash = {cid.multihash: cid for cid in needed}
         for cid in cids:
             what = needed.get(cid)
             if what is not None:
                 raise BlockNeeded(f"block {cid} is the {what}; removing it would break that pinned set")
+            same = by_multihash.get(cid.multihash)
+            if same is not None:
+                raise BlockNeeded(f"block {cid} has the bytes of {same}, the {needed[same]}; "
+                                  "removing it would break that pinned set")
 
     def missing(self, pin: PinInfo | None = None) -> list[CID]:
         """Blocks a pinned set needs that the store no longer holds."""
