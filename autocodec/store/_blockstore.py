@@ -15,8 +15,8 @@ Invariants:
   ``has`` and ``stat`` of a CID no row holds answer from a row of another CID of the same
   multihash (same bytes: the hash says so; ``stat`` reports the codec asked), and ``delete``
   removes every row of the multihash (an index on the key's multihash, ``MULTIHASH_SCHEMA``).
-  Listings (``cids``, ``check``, the block sequence) name the rows, each under its own CID. Identity-multihash CIDs hold their data inline and are never
-  stored; ``get``/``has``/``stat`` answer them from the CID; a put of one holding over
+  Listings (``cids``, ``check``, the block sequence) name the rows, each under its own CID.
+  Identity-multihash CIDs hold their data inline and are never stored; ``get``/``has``/``stat`` answer them from the CID; a put of one holding over
   ``autocodec.builtin.MAX_IDENTITY_DIGEST`` bytes is refused (``DigestTooLong``), as Kubo refuses it.
 - Layout: a store made anew has ``NEW_STORE_PAGE_BYTES`` pages; an older store keeps its own.
 - Every read-write connection to the home's database, a ``BlockStore``'s or another wing's, is
