@@ -110,3 +110,26 @@ def test_a_block_is_found_and_removed_by_multihash_as_kubo(kubo: KuboRepo, ours:
         theirs, mine = _both(kubo, ours, *argv)
         assert theirs[0] and mine[0] and mine[1] == theirs[1] == b"", (argv, theirs, mine)
         assert mine[2].count(b"\n") == 1, mine[2]
+
+
+@pytest.mark.parametrize("options", [["--upgrade-cidv0-in-output"], ["--upgrade-cidv0-in-output=false", "--cid-base=base32"],
+                                     ["--cid-base=base58btc", "--upgrade-cidv0-in-output=T"],
+                                     ["--upgrade-cidv0-in-output=1", "--cid-base=base16"], ["--cid-base=base36"],
+                                     ["--upgrade-cidv0-in-output=yes"]], ids=" ".join)
+def test_upgrade_cidv0_in_output_as_kubo(kubo: KuboRepo, ours: Ours, tmp_path: Path, options: list[str]) -> None:
+    """Kubo 0.43.1's deprecated global ``--upgrade-cidv0-in-output`` (once refused here as an
+    unknown option): given, it decides whether a CIDv0 in the output prints as a CIDv1 (in
+    base32 without ``--cid-base``; ``=false`` keeps ``Qm...`` even beside ``--cid-base=base32``);
+    not given, ``--cid-base`` other than base58btc upgrades. The block's own ``block put``,
+    ``block stat``, ``block rm``, ``add``, and a value Go's ParseBool refuses."""
+    node = b"\x0a\x0fupgrade-cidv0-1"  # a DAG-PB node of Data only (not the empty directory: Kubo's MFS root)
+    theirs, mine = _both(kubo, ours, "block", "put", "--format=v0", *options, stdin=node)
+    assert (theirs[0] == 0) == (mine[0] == 0) == (options != ["--upgrade-cidv0-in-output=yes"]) and mine[1] == theirs[1]
+    if theirs[0]:
+        assert mine[2].count(b"\n") == 1 and b"ParseBool" in mine[2], mine[2]
+        return
+    v0 = str(CID.build(0x70, CID.parse(theirs[1].decode().strip()).multihash, version=0))
+    (tmp_path / "f").write_bytes(b"upgrade me\n")
+    for argv in (["block", "stat", v0], ["add", "-q", str(tmp_path / "f")], ["block", "rm", v0]):
+        theirs, mine = _both(kubo, ours, *options[:1], *argv, *options[1:])
+        assert (theirs[0], mine[0], mine[1]) == (0, 0, theirs[1]), (argv, theirs, mine)

@@ -13,8 +13,8 @@ identity CIDs, paths; ``dag put`` with ``--input-codec``, ``--store-codec``, ``-
 --output-codec`` (DAG-JSON, DAG-CBOR, JSON, CBOR, raw, git-raw, dag-pb, unknown) over blocks of
 seven codecs and paths into them; ``dag stat --progress=false``. Each line may carry the global
 options both programs take (``--enc``, ``--cid-base``, ``--timeout`` of a deadline that never
-expires or of no duration, ``--offline``), before the command, between its words or at the end.
-Kubo's ``--upgrade-cidv0-in-output`` is not drawn: this package does not have it.
+expires or of no duration, ``--offline``, ``--upgrade-cidv0-in-output`` with and without a
+value), before the command, between its words or at the end.
 
 Lines run in rounds: Kubo's ``ipfs`` one process a line (offline, no daemon), ours all of a
 round in one interpreter (``tests/_cli_batch.py``), in the same order on the same stores.
@@ -407,6 +407,8 @@ def _globals(rng: random.Random) -> list[str]:
         out.append("--timeout=" + rng.choice(["30s", "5m", "1h30m", "5", "x", "10s"]))
     if rng.random() < 0.03:
         out.append("--offline")
+    if rng.random() < 0.1:  # Kubo's deprecated --upgrade-cidv0-in-output, beside --cid-base or not
+        out.append("--upgrade-cidv0-in-output" + rng.choice(["", "", "=true", "=false", "=false", "=0", "=T", "=yes"]))
     return out
 
 
@@ -465,7 +467,7 @@ def documented(world: World, line: Line, theirs: Run, ours: Run) -> str | None:
     """The documented difference this pair of runs shows, if any (docs/bounds.md, docs/cli.md)."""
     command = _command(line.argv)
     their_err, our_err = theirs.err.decode("utf-8", "replace"), ours.err.decode("utf-8", "replace")
-    if theirs.code == 0 and ours.code and "Kubo's xml is not written here" in our_err:
+    if ours.code and "Kubo's xml is not written here" in our_err:  # Kubo may fail after its XML (dag put A B)
         put = {c.multihash for c in _cids_of(theirs.out)} | {m for m in map(_mh, _cid_words(line.argv)) if m}
         world.excused |= put
         world.diverged |= put
@@ -487,7 +489,7 @@ def documented(world: World, line: Line, theirs: Run, ours: Run) -> str | None:
         world.diverged |= put
         return "blake2s-160..248, which Kubo does not register"
     git_raw = {"--output-codec=git-raw", "--store-codec=git-raw"} & set(line.argv)
-    if git_raw and ((theirs.code == 0 and "a blob is the whole object" in our_err)
+    if git_raw and ((len(_cids_of(theirs.out)) > len(_cids_of(ours.out)) and "a blob is the whole object" in our_err)
                     or (ours.code == 0 and "iterator overread" in their_err)):
         # wasm-src/git-raw/git-raw.ipldsch: bytes encode as a blob only when framed as one, a map
         # with no link under "tree" or "object" as a tree (go-ipld-git: a commit or a tag by its first key)

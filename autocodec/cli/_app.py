@@ -263,8 +263,10 @@ def _run(args: argparse.Namespace, started: float | None = None) -> int:
         level = {0: None, 1: "info"}.get(args.verbose, "debug")
         log.configure(level=level, json=True if args.log_json else None)
     quiet = not _logging_wanted(args) and args.command != "serve"  # a failing command prints one line
+    from ._cidbase import upgrade_cidv0
+
     try:
-        with _home_chosen(args):  # --home: the default home for this command, no environment write
+        with _home_chosen(args), upgrade_cidv0(args.upgrade_cidv0_in_output):  # --home: for this command only
             _node_credentials(args)
             if quiet:
                 from .. import log

@@ -98,7 +98,8 @@ def dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
 
 
 TOP_GLOBALS = {"--home": True, "-v": False, "--verbose": False, "--log-json": False, "--timeout": True,
-               "--offline": False, "--no-offline": False, "--api": True, "--api-auth": True}
+               "--offline": False, "--no-offline": False, "--api": True, "--api-auth": True,
+               "--upgrade-cidv0-in-output": False, "--no-upgrade-cidv0-in-output": False}
 """The options of the program itself (read by the top-level parser), each: whether it takes a
 value. As Kubo 0.43.1's global options (``-D``, ``--repo-dir``, ``--timeout``...), they are taken
 anywhere on the command line, before, inside or after the command (``place_globals``)."""

@@ -1,9 +1,12 @@
 """``--cid-base``: how commands spell CIDs in their output, as Kubo's ``cmdenv`` does (v0.43).
 
 Invariants: without ``--cid-base`` a CIDv1 prints in base32 and a CIDv0 as ``Qm...``; with it
-every CID prints in that base, a CIDv0 upgraded to CIDv1 unless the base is base58btc; a
+every CID prints in that base, a CIDv0 upgraded to CIDv1 unless the base is base58btc; Kubo's
+deprecated global ``--upgrade-cidv0-in-output`` (``upgrade_cidv0``), when given, decides that
+upgrade instead, either way (``=true``: a CIDv0 prints as a CIDv1, in base32 without
+``--cid-base``; ``=false``: as ``Qm...`` whatever the base; a CIDv0 has no other spelling). A
 base taken from a CIDv1 input path (``dag resolve``, as Kubo's ``CidEncoderFromPath``) upgrades a
-CIDv0 too; a CIDv0 input path lends no base. The option reads a
+CIDv0 too, the option unread; a CIDv0 input path lends no base. The option reads a
 value as Kubo's ``--cid-base`` does: a multibase name or its one-character prefix, and an empty
 value as no option.
 """
@@ -11,8 +14,24 @@ value as no option.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from ..cid import CID, MULTIBASES
+
+_UPGRADE_CIDV0: ContextVar[bool | None] = ContextVar("upgrade_cidv0_in_output", default=None)
+
+
+@contextmanager
+def upgrade_cidv0(given: bool | None) -> Iterator[None]:
+    """The command run inside prints CIDs as ``--upgrade-cidv0-in-output`` says: ``given`` is its
+    value, None when the line does not give it (module invariants)."""
+    token = _UPGRADE_CIDV0.set(given)
+    try:
+        yield
+    finally:
+        _UPGRADE_CIDV0.reset(token)
 
 
 def cid_base_value(text: str) -> str | None:
@@ -63,12 +82,20 @@ def unread_base_refusal(args: argparse.Namespace) -> str | None:
     return None  # pragma: no cover - an UnreadBase names no multibase
 
 
-def cid_text(cid: CID, base: str | None, *, upgrade: bool = True) -> str:
-    """``cid`` as text in ``base`` (None, or an ``UnreadBase``: the default spelling); see the
-    module invariants."""
-    if base is None or isinstance(base, UnreadBase) or (cid.version == 0 and not upgrade):
-        return str(cid)
-    return cid.encode(base)
+def cid_text(cid: CID, base: str | None, *, upgrade: bool | None = None) -> str:
+    """``cid`` as text in ``base`` (None, or an ``UnreadBase``: the default spelling), a CIDv0
+    upgraded as ``upgrade`` says, or (None) as the command line does (Kubo's ``GetCidEncoder``);
+    see the module invariants."""
+    if isinstance(base, UnreadBase):
+        base = None
+    if cid.version == 0:
+        if upgrade is None:
+            given = _UPGRADE_CIDV0.get()
+            upgrade = base not in (None, "base58btc") if given is None else given
+        if not upgrade:
+            return str(cid)
+        cid = cid.to_v1()
+    return str(cid) if base is None else cid.encode(base)
 
 
 def resolved_text(root: CID, root_text: str, cid: CID, base: str | None) -> str:

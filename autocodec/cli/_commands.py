@@ -52,6 +52,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser; given ``argv`` naming a command whose module is known (``cmd_X``, or
     ``COMMAND_MODULES``), only that module is registered (start-up cost), otherwise every
     ``cmd_*`` module is (help, and the message for a command that does not exist)."""
+    from ._kubo import bool_flag
     from ._options import nonempty
 
     parser = Parser(
@@ -76,6 +77,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
                         help="Kubo's global --api-auth: the secret (API.Authorizations AuthSecret, basic:USER:PASSWORD "
                              "or bearer:TOKEN) for the nodes this command names; $AUTOCODEC_NODE_AUTH keeps it "
                              "off the command line")
+    bool_flag(parser, None, "upgrade-cidv0-in-output", None,
+              "Kubo's deprecated global option: a CIDv0 in the output printed as a CIDv1 (=false: "
+              "as Qm... even beside --cid-base); without it a CIDv0 is upgraded in any --cid-base but base58btc")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in _command_modules(argv):
