@@ -16,7 +16,6 @@ hh <= 24 and mm <= 60, as Go's range checks allow; checked against Kubo v0.43.1)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 NS = 1_000_000_000
@@ -203,26 +202,95 @@ def _fraction(value: int, unit: int) -> str:
 
 
 _UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": NS, "m": 60 * NS, "h": 3600 * NS}
-_DURATION_PART = re.compile(r"(\d*)(?:\.(\d*))?([^\d.]+)")
 
 
 def parse_duration(text: str) -> int:
-    """Nanoseconds of a Go duration (``time.ParseDuration``: ``48h``, ``1h30m``, ``1.5s``, ``0``)."""
-    body = text[1:] if text[:1] in ("+", "-") else text
-    sign = -1 if text.startswith("-") else 1
-    if body == "0":
+    """Nanoseconds of a Go duration (``time.ParseDuration``: ``48h``, ``1h30m``, ``1.5s``, ``0``,
+    ``-1.5h``); ``ValueError`` with Go's words otherwise (``time: missing unit in duration "5"``,
+    ``time: unknown unit "x" in duration "5x"``, ``time: invalid duration "x"``, the text quoted
+    as Go's ``time`` package quotes it). Go's steps: a sign, then parts of digits with an optional
+    fraction (a part needs a digit on one side of the dot) and a unit; the fraction's digits past
+    uint64 are read and dropped, a fraction is added as Go's float64 sum; past 2^63 - 1
+    nanoseconds (2^63 for a negative one) is invalid."""
+    invalid = ValueError(f"time: invalid duration {_time_quote(text)}")
+    rest, negative = text, text[:1] == "-"
+    if rest[:1] in ("+", "-"):
+        rest = rest[1:]
+    if rest == "0":
         return 0
-    if not body:
-        raise ValueError(f"invalid duration {text!r}")
-    total, pos = 0, 0
-    while pos < len(body):
-        match = _DURATION_PART.match(body, pos)
-        if match is None or not (match.group(1) or match.group(2)) or match.group(3) not in _UNITS:
-            raise ValueError(f"invalid duration {text!r} (units: ns, us, ms, s, m, h)")
-        unit = _UNITS[match.group(3)]
-        whole, frac = match.group(1) or "0", match.group(2) or ""
-        total += int(whole) * unit + (int(frac) * unit // 10 ** len(frac) if frac else 0)
-        pos = match.end()
-    if total >= 1 << 63:
-        raise ValueError(f"invalid duration {text!r}: out of range")
-    return sign * total
+    if not rest:
+        raise invalid
+    total = 0
+    while rest:
+        if not (rest[0] == "." or "0" <= rest[0] <= "9"):
+            raise invalid
+        digits = _leading_digits(rest)
+        whole, rest = digits, rest[len(digits):]
+        if whole and int(whole) > 1 << 63:
+            raise invalid
+        value, fraction, scale = int(whole or "0"), 0, 1.0
+        fraction_digits = ""
+        if rest[:1] == ".":
+            fraction_digits = _leading_digits(rest[1:])
+            rest = rest[1 + len(fraction_digits):]
+            fraction, scale = _leading_fraction(fraction_digits)
+        if not whole and not fraction_digits:
+            raise invalid
+        unit_text = rest[:next((i for i, ch in enumerate(rest) if ch == "." or "0" <= ch <= "9"), len(rest))]
+        if not unit_text:
+            raise ValueError(f"time: missing unit in duration {_time_quote(text)}")
+        rest = rest[len(unit_text):]
+        unit = _UNITS.get(unit_text)
+        if unit is None:
+            raise ValueError(f"time: unknown unit {_time_quote(unit_text)} in duration {_time_quote(text)}")
+        if value > (1 << 63) // unit:
+            raise invalid
+        value *= unit
+        if fraction:
+            value += int(float(fraction) * (float(unit) / scale))
+            if value > 1 << 63:
+                raise invalid
+        total += value
+        if total > 1 << 63:
+            raise invalid
+    if negative:
+        return -total
+    if total > (1 << 63) - 1:
+        raise invalid
+    return total
+
+
+def _leading_digits(text: str) -> str:
+    """The ASCII digits ``text`` starts with."""
+    end = 0
+    while end < len(text) and "0" <= text[end] <= "9":
+        end += 1
+    return text[:end]
+
+
+def _leading_fraction(digits: str) -> tuple[int, float]:
+    """Go's ``leadingFraction``: the digits as an integer until one more would pass 2^63, and
+    the power of ten they were scaled by (the rest read, not counted)."""
+    value, scale = 0, 1.0
+    for ch in digits:
+        if value > ((1 << 63) - 1) // 10:
+            break
+        bigger = value * 10 + ord(ch) - 48
+        if bigger > 1 << 63:
+            break
+        value, scale = bigger, scale * 10
+    return value, scale
+
+
+def _time_quote(text: str) -> str:
+    """Go's ``time`` package ``quote``: in double quotes, ``"`` and ``\\`` escaped, each byte of a
+    character outside printable ASCII (a control character, any non-ASCII one, a byte that is
+    no UTF-8, kept as a surrogate escape) written ``\\xhh``."""
+    out = ['"']
+    for ch in text:
+        if " " <= ch < "\x80":
+            out.append("\\" + ch if ch in '"\\' else ch)
+        else:
+            out.extend(f"\\x{byte:02x}" for byte in ch.encode("utf-8", "surrogateescape"))
+    out.append('"')
+    return "".join(out)

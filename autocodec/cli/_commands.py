@@ -33,14 +33,12 @@ def command_timeout(text: str) -> float:
     """``--timeout``'s value: a Go duration (``time.ParseDuration``, as Kubo 0.43.1 reads it:
     ``5s``, ``1m30s``, ``250ms``; a bare number other than 0 has no unit and is refused), in
     seconds. Zero or less is a deadline already past, as in Kubo."""
-    from .._gotext import go_quote
     from .._gotime import NS, parse_duration
 
     try:
         return parse_duration(text) / NS
-    except ValueError:  # Go's words, the value quoted as Go's %q (Kubo 0.43.1: ``time: invalid duration "x"``)
-        raise argparse.ArgumentTypeError(f"time: invalid duration {go_quote(text)} (a number and a unit: 30s, 5m, "
-                                         "1h30m)") from None
+    except ValueError as exc:  # Go's words (Kubo 0.43.1: ``time: missing unit in duration "5"``)
+        raise argparse.ArgumentTypeError(f"{exc} (a number and a unit: 30s, 5m, 1h30m)") from None
 
 
 COMMAND_MODULES = {"cat": "add"}

@@ -246,10 +246,14 @@ def run_publish(args: argparse.Namespace) -> int:
     from ._ipns_paths import home_names
     from ._runtime import load_keys
 
-    try:
-        lifetime, ttl = parse_duration(args.lifetime), parse_duration(args.ttl)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), hint="write durations as Go does: 48h, 1h30m, 90s") from None
+    durations = []
+    for option, text in (("lifetime", args.lifetime), ("ttl", args.ttl)):
+        try:
+            durations.append(parse_duration(text))
+        except ValueError as exc:  # Kubo 0.43.1's words: ``error parsing lifetime option: time: ...``
+            raise InvalidInput(f"error parsing {option} option: {exc}",
+                               hint="write durations as Go does: 48h, 1h30m, 90s") from None
+    lifetime, ttl = durations
     if lifetime <= 0 or ttl < 0:
         raise InvalidInput("the lifetime must be positive and the TTL not negative")
     if args.sequence is not None and not 0 <= args.sequence < 1 << 63:
