@@ -210,8 +210,8 @@ def parse_duration(text: str) -> int:
     ``time: unknown unit "x" in duration "5x"``, ``time: invalid duration "x"``, the text quoted
     as Go's ``time`` package quotes it). Go's steps: a sign, then parts of digits with an optional
     fraction (a part needs a digit on one side of the dot) and a unit; the fraction's digits past
-    uint64 are read and dropped, a fraction is added as Go's float64 sum; past 2^63 - 1
-    nanoseconds (2^63 for a negative one) is invalid."""
+    uint64 are read and dropped, a fraction is added as Go's float64 sum; parts add up as Go's
+    uint64 does, wrapping at 2^64; past 2^63 - 1 nanoseconds (2^63 for a negative one) is invalid."""
     invalid = ValueError(f"time: invalid duration {_time_quote(text)}")
     rest, negative = text, text[:1] == "-"
     if rest[:1] in ("+", "-"):
@@ -250,7 +250,7 @@ def parse_duration(text: str) -> int:
             value += int(float(fraction) * (float(unit) / scale))
             if value > 1 << 63:
                 raise invalid
-        total += value
+        total = (total + value) & ((1 << 64) - 1)  # Go's uint64 sum wraps: 2^63 + 2^63 parts are 0
         if total > 1 << 63:
             raise invalid
     if negative:
