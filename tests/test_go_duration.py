@@ -5,17 +5,14 @@ are in ``tests/test_cli_kubo_globals2.py``."""
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from autocodec._gotime import parse_duration
-
-GO_REF = Path(__file__).parent / "go-ref" / "duration" / "main.go"
+from tests._go_ref import build_stdlib_ref
 
 PARTS = ["0", "1", "5", "00", "1.", "1.5", ".5", ".", "9223372036854775807", "9223372036854775808",
          "9223372036854775809", "2562047", "2562048", "2562047.788015", "0.0000000001",
@@ -52,22 +49,10 @@ def differences(binary: Path, cases: list[str]) -> list[str]:
     return wrong
 
 
-def build(tmp: Path) -> Path:
-    go = shutil.which("go")
-    if go is None:
-        if os.environ.get("CI"):
-            pytest.fail("go is not on PATH (the setup installs Go)")
-        pytest.skip("go is not on PATH")
-    binary = tmp / "duration"
-    subprocess.run([go, "build", "-o", str(binary), str(GO_REF)], check=True, capture_output=True, timeout=300,
-                   env={**os.environ, "GO111MODULE": "off"})
-    return binary
-
-
 @pytest.mark.slow
 def test_durations_read_as_go_reads_them(tmp_path: Path) -> None:
     cases = texts(0, 3000)
-    wrong = differences(build(tmp_path), cases)
+    wrong = differences(build_stdlib_ref("duration", tmp_path), cases)
     assert not wrong, f"{len(wrong)} of {len(cases)} differ:\n" + "\n".join(wrong[:8])
 
 
@@ -77,5 +62,5 @@ if __name__ == "__main__":  # a longer run: python -m tests.test_go_duration COU
 
     with tempfile.TemporaryDirectory() as tmp:
         count, seed = int(sys.argv[1]), int(sys.argv[2])
-        found = differences(build(Path(tmp)), texts(seed, count))
+        found = differences(build_stdlib_ref("duration", Path(tmp)), texts(seed, count))
         print(f"{count + len(NAMED)} texts, {len(found)} differences", *found[:20], sep="\n")

@@ -15,7 +15,6 @@ import io
 import itertools
 import os
 import random
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -24,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from autocodec.unixfs._tar_header import header
+from tests._go_ref import build_stdlib_ref
 
-GO_REF = Path(__file__).parent / "go-ref" / "tarheader" / "main.go"
 
 NAMES = [b"a", b"x" * 100, b"x" * 101, b"d/" + b"x" * 99, b"d/" + b"x" * 100, b"p" * 155 + b"/" + b"n" * 100,
          b"p" * 156 + b"/n", b"p" * 60 + b"/" + b"q" * 60 + b"/" + b"r" * 60, b"a/" * 60 + b"z", b"/abs/" + b"y" * 120,
@@ -56,14 +55,7 @@ def _cases() -> list[tuple[bytes, bytes, bytes, int, int, int]]:
 @pytest.mark.slow
 def test_every_header_is_gos(tmp_path: Path) -> None:
     """Each case's header bytes against Go's ``archive/tar`` Writer (go run tests/go-ref/tarheader)."""
-    go = shutil.which("go")
-    if go is None:
-        if os.environ.get("CI"):
-            pytest.fail("go is not on PATH (the setup installs Go)")
-        pytest.skip("go is not on PATH")
-    binary = tmp_path / "tarheader"
-    subprocess.run([go, "build", "-o", str(binary), str(GO_REF)], check=True, capture_output=True, timeout=300,
-                   env={**os.environ, "GO111MODULE": "off"})
+    binary = build_stdlib_ref("tarheader", tmp_path)
     cases = _cases()
     lines = "".join(f"{n.hex() or '00'} -{link.hex()} {mode} {size} {mtime} {kind.decode()}\n"
                     for n, kind, link, mode, size, mtime in cases)
