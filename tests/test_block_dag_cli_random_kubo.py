@@ -489,7 +489,8 @@ def documented(world: World, line: Line, theirs: Run, ours: Run) -> str | None:
         world.diverged |= put
         return "blake2s-160..248, which Kubo does not register"
     git_raw = {"--output-codec=git-raw", "--store-codec=git-raw"} & set(line.argv)
-    if git_raw and ((len(_cids_of(theirs.out)) > len(_cids_of(ours.out)) and "a blob is the whole object" in our_err)
+    kubo_went_further = theirs.code == 0 or len(_cids_of(theirs.out)) > len(_cids_of(ours.out))  # dag put A B: A
+    if git_raw and ((kubo_went_further and "a blob is the whole object" in our_err)
                     or (ours.code == 0 and "iterator overread" in their_err)):
         # wasm-src/git-raw/git-raw.ipldsch: bytes encode as a blob only when framed as one, a map
         # with no link under "tree" or "object" as a tree (go-ipld-git: a commit or a tag by its first key)
