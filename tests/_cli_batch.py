@@ -12,8 +12,44 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+SCRIPT = Path(__file__).resolve()
+
+
+@dataclass
+class Run:
+    """One command line's exit status and output."""
+
+    code: int
+    out: bytes
+    err: bytes
+
+
+def run_cases(cases: list[dict[str, Any]], folder: Path, env: dict[str, str]) -> list[int]:
+    """``cases`` (the CASES form above) run by this script in one new interpreter, with ``env``,
+    from the checkout (``folder`` holds the two JSON files); their exit statuses, in order."""
+    (folder / "cases.json").write_text(json.dumps(cases))
+    subprocess.run([sys.executable, str(SCRIPT), str(folder / "cases.json"), str(folder / "results.json")],
+                   env=env, check=True, timeout=3600, cwd=SCRIPT.parent.parent)
+    codes: list[int] = json.loads((folder / "results.json").read_text())
+    return codes
+
+
+def run_lines(home: Path, folder: Path, lines: Sequence[tuple[list[str], str | None]]) -> list[Run]:
+    """Each ``(argv, stdin file or None)`` run as ``autocodec --home HOME ARGV`` (``run_cases``; the
+    environment's ``AUTOCODEC_HOME`` left out), its output written in ``folder``; the runs in order."""
+    cases = [{"argv": ["--home", str(home), *argv], "stdin": stdin, "stdout": str(folder / f"{i}.out"),
+              "stderr": str(folder / f"{i}.err")} for i, (argv, stdin) in enumerate(lines)]
+    env = {k: v for k, v in os.environ.items() if k != "AUTOCODEC_HOME"}
+    codes = run_cases(cases, folder, env)
+    return [Run(code, (folder / f"{i}.out").read_bytes(), (folder / f"{i}.err").read_bytes())
+            for i, code in enumerate(codes)]
 
 
 def _streams() -> tuple[Any, Any, Any]:

@@ -15,11 +15,9 @@ descriptors) so the hundreds of cases take seconds; a few also run as separate p
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +25,10 @@ from pathlib import Path
 import pytest
 
 from ._cli import run_cli
+from ._cli_batch import run_cases
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT / ".cache" / "cargo" / "bin" / "bao"
-BATCH = Path(__file__).resolve().parent / "_cli_batch.py"
 
 KIB = 1024
 SIZES = [0, 1, 1023, 1024, 1025, 2048, 4097, 16 * KIB - 1, 16 * KIB, 16 * KIB + 1, KIB * KIB + 7]
@@ -253,11 +251,7 @@ class World:
             batch.append({"argv": ["bao", *case.argv(self.inputs, out)],
                           "stdin": case.stdin.replace("{in}", str(self.inputs)) if case.stdin else None,
                           "stdout": str(out / ".stdout"), "stderr": str(out / ".stderr")})
-        (self.base / "cases.json").write_text(json.dumps(batch))
-        env = {**os.environ, "AUTOCODEC_HOME": str(self.base / "home")}
-        subprocess.run([sys.executable, str(BATCH), str(self.base / "cases.json"), str(self.base / "status.json")],
-                       env=env, check=True, cwd=ROOT)
-        statuses = json.loads((self.base / "status.json").read_text())
+        statuses = run_cases(batch, self.base, {**os.environ, "AUTOCODEC_HOME": str(self.base / "home")})
         return [self._collect(case, out, st, (out / ".stdout").read_bytes(), (out / ".stderr").read_bytes())
                 for case, out, st in zip(self.cases, dirs, statuses)]
 

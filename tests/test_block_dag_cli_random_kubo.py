@@ -46,7 +46,6 @@ In the suite: ``CASES`` lines of seed 0. A longer run against a throw-away repo 
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import subprocess
@@ -61,6 +60,7 @@ import pytest
 
 from autocodec.cid import CID
 from tests import _kubo_pair
+from tests._cli_batch import Run, run_lines
 from tests._kubo import KUBO_BIN, KuboRepo
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
@@ -69,7 +69,6 @@ kubo = _kubo_pair.kubo  # a Kubo repo per module (tests/_kubo_pair.py)
 
 CASES = 150
 ROUND = 60
-BATCH = Path(__file__).resolve().parent / "_cli_batch.py"
 MIB = 1 << 20
 PB_FILE = bytes.fromhex("0a0808021202686918 02".replace(" ", ""))
 """A DAG-PB node holding the UnixFS file "hi" (not the empty UnixFS directory, which Kubo's MFS
@@ -122,13 +121,6 @@ class Tally:
 
 
 @dataclass
-class Run:
-    code: int
-    out: bytes
-    err: bytes
-
-
-@dataclass
 class Line:
     argv: list[str]
     stdin: bytes = b""
@@ -170,19 +162,9 @@ class World:
         self.round += 1
         folder = self.folder / f"round-{self.round}"
         folder.mkdir()
-        cases = []
         for i, line in enumerate(lines):
-            stdin = folder / f"{i}.in"
-            stdin.write_bytes(line.stdin)
-            cases.append({"argv": ["--home", str(self.home), *line.argv], "stdin": str(stdin),
-                          "stdout": str(folder / f"{i}.out"), "stderr": str(folder / f"{i}.err")})
-        (folder / "cases.json").write_text(json.dumps(cases))
-        env = {k: v for k, v in os.environ.items() if k != "AUTOCODEC_HOME"}
-        subprocess.run([sys.executable, str(BATCH), str(folder / "cases.json"), str(folder / "results.json")],
-                       env=env, check=True, timeout=3600, cwd=Path(__file__).resolve().parent.parent)
-        codes = json.loads((folder / "results.json").read_text())
-        runs = [Run(code, (folder / f"{i}.out").read_bytes(), (folder / f"{i}.err").read_bytes())
-                for i, code in enumerate(codes)]
+            (folder / f"{i}.in").write_bytes(line.stdin)
+        runs = run_lines(self.home, folder, [(line.argv, str(folder / f"{i}.in")) for i, line in enumerate(lines)])
         for p in folder.iterdir():
             p.unlink()
         folder.rmdir()

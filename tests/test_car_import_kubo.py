@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from collections import Counter
@@ -38,19 +37,12 @@ import pytest
 
 from autocodec.cid import CID
 from tests import _car_mutants as M
+from tests._cli_batch import Run, run_lines
 from tests._kubo import KuboRepo, require_kubo
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
-BATCH = Path(__file__).resolve().parent / "_cli_batch.py"
 SUITE_CASES, SUITE_SEED = 300, 0
-
-
-@dataclass
-class Run:
-    code: int
-    out: bytes
-    err: bytes
 
 
 @dataclass
@@ -119,15 +111,7 @@ def _stats(out: bytes) -> list[bytes]:
 
 
 def _ours_batch(home: Path, folder: Path, argvs: list[list[str]]) -> list[Run]:
-    cases = [{"argv": ["--home", str(home), *argv], "stdin": None, "stdout": str(folder / f"{i}.out"),
-              "stderr": str(folder / f"{i}.err")} for i, argv in enumerate(argvs)]
-    (folder / "cases.json").write_text(json.dumps(cases))
-    env = {k: v for k, v in os.environ.items() if k != "AUTOCODEC_HOME"}
-    subprocess.run([sys.executable, str(BATCH), str(folder / "cases.json"), str(folder / "results.json")],
-                   env=env, check=True, timeout=3600, cwd=Path(__file__).resolve().parent.parent)
-    codes = json.loads((folder / "results.json").read_text())
-    return [Run(code, (folder / f"{i}.out").read_bytes(), (folder / f"{i}.err").read_bytes())
-            for i, code in enumerate(codes)]
+    return run_lines(home, folder, [(argv, None) for argv in argvs])
 
 
 def _multihashes(listing: bytes) -> set[bytes]:
