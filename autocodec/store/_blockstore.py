@@ -16,8 +16,9 @@ Invariants:
   multihash (same bytes: the hash says so; ``stat`` reports the codec asked), and ``delete``
   removes every row of the multihash (an index on the key's multihash, ``MULTIHASH_SCHEMA``).
   Listings (``cids``, ``check``, the block sequence) name the rows, each under its own CID.
-  Identity-multihash CIDs hold their data inline and are never stored; ``get``/``has``/``stat`` answer them from the CID; a put of one holding over
-  ``autocodec.builtin.MAX_IDENTITY_DIGEST`` bytes is refused (``DigestTooLong``), as Kubo refuses it.
+  Identity-multihash CIDs hold their data inline and are never stored; ``get``/``has``/``stat``
+  answer them from the CID; a put of one holding over ``autocodec.builtin.MAX_IDENTITY_DIGEST``
+  bytes is refused (``DigestTooLong``), as Kubo refuses it.
 - Layout: a store made anew has ``NEW_STORE_PAGE_BYTES`` pages; an older store keeps its own.
 - Every read-write connection to the home's database, a ``BlockStore``'s or another wing's, is
   made by ``connect_writable``, so the file is created the store's way whoever opens it first.
@@ -746,8 +747,8 @@ class BlockStore:
 
     def _stored_row(self, columns: str, doing: str, cid: CID) -> Any:
         """The ``columns`` (``_SELECT``'s keys) of a stored (non-identity) block's row: the row
-        of the CID, else of another CID of its multihash (``_found_by_multihash``);
-        ``BlockNotFound`` if neither."""
+        of the CID, else of another CID of its multihash (when the store has the index,
+        ``_multihash_index``); ``BlockNotFound`` if neither."""
         by_cid, by_multihash = _SELECT[columns]
         row = self._query(by_cid, (_key(cid),), doing, cid)
         if row is None and self._multihash_index():
